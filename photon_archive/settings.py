@@ -1,0 +1,78 @@
+"""Configuration from the environment, with the legacy system's names as defaults.
+
+One frozen value read once per process: the Dagster definitions turn it into resources, the local
+stack into provisioned AWS resources. AWS credentials and region are never read here: boto3's standard
+chain (and ``AWS_ENDPOINT_URL`` for the emulator) decides where AWS is.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+DEFAULT_STATE_DIR = ".photon_archive"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, named by its environment variable in ``ENVIRONMENT``."""
+
+    state_dir: str = DEFAULT_STATE_DIR
+    database_url: str = ""
+    bucket: str = "photonranch-001"
+    event_queue: str = "photonranch-001-object-events"
+    stage: str = "dev"
+    datastream_queue: str = ""
+    info_images_table: str = "info-images"
+    expiration_table: str = "data-expiration-tracker"
+    upload_log_table: str = "recent-uploads-log"
+    upload_log_ttl_hours: float = 48.0
+    info_image_ttl_hours: float = 48.0
+    allsky_retention_days: float = 30.0
+    thumbnail_height: int = 128
+    watched_prefixes: tuple[str, ...] = ("data", "info-images", "allsky")
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            path = Path(self.state_dir).resolve() / "catalog.sqlite"
+            object.__setattr__(self, "database_url", f"sqlite:///{path}")
+        if not self.datastream_queue:
+            object.__setattr__(self, "datastream_queue", f"datastreamIncomingQueue-{self.stage}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read every ``PHOTON_ARCHIVE_*`` variable that is set; the rest keep their defaults."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for field in fields(cls):
+            raw = environ.get(ENVIRONMENT[field.name])
+            if raw is None or raw == "":
+                continue
+            default = field.default
+            if isinstance(default, tuple):
+                values[field.name] = tuple(p.strip().strip("/") for p in raw.split(",") if p.strip())
+            elif isinstance(default, bool | int | float):
+                values[field.name] = type(default)(raw)
+            else:
+                values[field.name] = raw
+        return cls(**values)  # type: ignore[arg-type]
+
+
+ENVIRONMENT: dict[str, str] = {
+    "state_dir": "PHOTON_ARCHIVE_STATE_DIR",
+    "database_url": "PHOTON_ARCHIVE_DATABASE_URL",
+    "bucket": "PHOTON_ARCHIVE_BUCKET",
+    "event_queue": "PHOTON_ARCHIVE_EVENT_QUEUE",
+    "stage": "PHOTON_ARCHIVE_STAGE",
+    "datastream_queue": "PHOTON_ARCHIVE_DATASTREAM_QUEUE",
+    "info_images_table": "PHOTON_ARCHIVE_INFO_IMAGES_TABLE",
+    "expiration_table": "PHOTON_ARCHIVE_EXPIRATION_TABLE",
+    "upload_log_table": "PHOTON_ARCHIVE_UPLOAD_LOG_TABLE",
+    "upload_log_ttl_hours": "PHOTON_ARCHIVE_UPLOAD_LOG_TTL_HOURS",
+    "info_image_ttl_hours": "PHOTON_ARCHIVE_INFO_IMAGE_TTL_HOURS",
+    "allsky_retention_days": "PHOTON_ARCHIVE_ALLSKY_RETENTION_DAYS",
+    "thumbnail_height": "PHOTON_ARCHIVE_THUMBNAIL_HEIGHT",
+    "watched_prefixes": "PHOTON_ARCHIVE_PREFIXES",
+}
