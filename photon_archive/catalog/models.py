@@ -1,0 +1,107 @@
+"""The catalog schema, as typed SQLAlchemy models: this file is the schema's documentation.
+
+``images`` and ``allsky_images`` keep the legacy column names and meanings that the Photon Ranch API
+reads (SPEC §3); ``base_filename`` is unique, which the legacy table lacked. The object ledger records
+every S3 object ever seen, its state and the Dagster run that handled it. Migrations under
+``migrations/`` are the only way this schema changes in a database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, Index, MetaData, String, Text, false, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ExposureColumns:
+    """The columns of one exposure row, shared by ``images`` and ``allsky_images``."""
+
+    image_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    base_filename: Mapped[str] = mapped_column(String(128), unique=True)
+    site: Mapped[str | None] = mapped_column(String(16))
+    # Naive UTC. Until the header arrives these hold the earliest upload time of the exposure's files.
+    capture_date: Mapped[datetime | None] = mapped_column(DateTime())
+    sort_date: Mapped[datetime | None] = mapped_column(DateTime())
+    right_ascension: Mapped[float | None] = mapped_column(Float, comment="decimal hours")
+    declination: Mapped[float | None] = mapped_column(Float, comment="decimal degrees")
+    altitude: Mapped[float | None] = mapped_column(Float)
+    azimuth: Mapped[float | None] = mapped_column(Float)
+    header: Mapped[str | None] = mapped_column(Text, comment="JSON object, keyword -> value as a string")
+    filter_used: Mapped[str | None] = mapped_column(String(64))
+    airmass: Mapped[float | None] = mapped_column(Float)
+    exposure_time: Mapped[float | None] = mapped_column(Float)
+    user_id: Mapped[str | None] = mapped_column(String(255))
+    username: Mapped[str | None] = mapped_column(String(255))
+    fits_01_exists: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    fits_10_exists: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    jpg_medium_exists: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    jpg_small_exists: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    data_type: Mapped[str | None] = mapped_column(String(16))
+    # Where the header came from: "txt" (authoritative) or "fits" (read from a data file until the
+    # .txt arrives). NULL while no header has been seen.
+    header_source: Mapped[str | None] = mapped_column(String(8))
+
+    @declared_attr.directive
+    @classmethod
+    def __table_args__(cls) -> tuple[Index, ...]:
+        # The frontend lists a site's latest viewable images: site, newest first, only with a jpg.
+        return (
+            Index(
+                f"ix_{cls.__tablename__}_site_sort_date",  # type: ignore[attr-defined]
+                "site",
+                text("sort_date DESC"),
+                postgresql_where=text("jpg_medium_exists"),
+                sqlite_where=text("jpg_medium_exists"),
+            ),
+        )
+
+
+class Image(ExposureColumns, Base):
+    """A regular exposure under ``data/``."""
+
+    __tablename__ = "images"
+
+
+class AllskyImage(ExposureColumns, Base):
+    """An all-sky camera exposure under ``allsky/``, tracked apart from regular exposures."""
+
+    __tablename__ = "allsky_images"
+
+
+class ObjectState(StrEnum):
+    INGESTED = "ingested"
+    REJECTED = "rejected"
+    FAILED = "failed"
+    REMOVED = "removed"
+
+
+class LedgerEntry(Base):
+    """One S3 object: what happened to it and in which Dagster run."""
+
+    __tablename__ = "object_ledger"
+
+    key: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    etag: Mapped[str | None] = mapped_column(String(128))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    last_modified: Mapped[datetime | None] = mapped_column(DateTime())
+    prefix: Mapped[str | None] = mapped_column(String(64))
+    base_filename: Mapped[str | None] = mapped_column(String(128), index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    run_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(), index=True)

@@ -1,0 +1,29 @@
+"""Applying the catalog migrations, from the command line, the local stack and the tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(database_url: str) -> Config:
+    """An Alembic config for ``database_url``; no alembic.ini is needed on disk."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    # ConfigParser interpolation would read a "%" in a password as a placeholder.
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Bring the catalog at ``database_url`` up to ``revision``; a no-op when it is there already."""
+    command.upgrade(alembic_config(database_url), revision)
+
+
+def downgrade(database_url: str, revision: str = "base") -> None:
+    """Take the catalog back down to ``revision`` (``base`` drops every table)."""
+    command.downgrade(alembic_config(database_url), revision)
