@@ -1,0 +1,138 @@
+"""The observatory bucket: reads bounded in size, ranged reads for headers, thumbnail writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+from dagster import ConfigurableResource
+
+from photon_archive.aws.clients import client
+from photon_archive.errors import Rejected
+
+MISSING = ("NoSuchKey", "404", "NotFound")
+
+
+def is_missing(error: ClientError) -> bool:
+    return str(error.response.get("Error", {}).get("Code")) in MISSING
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    etag: str
+    last_modified: datetime
+    metadata: dict[str, str]
+
+
+class RangeReader:
+    """A read-only file over one S3 object that fetches only the byte ranges that are read.
+
+    Header parsing reads a few blocks from the front of files that can be hundreds of megabytes;
+    each ``read`` that runs past the buffer costs one ranged GET of at least ``chunk`` bytes.
+    """
+
+    def __init__(self, bucket: str, key: str, size: int, chunk: int = 256 * 1024) -> None:
+        self.bucket, self.key, self.size, self.chunk = bucket, key, size, chunk
+        self.position = 0
+        self.bytes_fetched = 0
+        self._buffer = b""
+        self._buffer_start = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            n = self.size - self.position
+        end = min(self.position + n, self.size)
+        if end <= self.position:
+            return b""
+        buffer_end = self._buffer_start + len(self._buffer)
+        if not (self._buffer_start <= self.position and end <= buffer_end):
+            fetch_end = min(max(end, self.position + self.chunk), self.size)
+            self._buffer = self._get(self.position, fetch_end)
+            self._buffer_start = self.position
+        offset = self.position - self._buffer_start
+        data = self._buffer[offset : offset + (end - self.position)]
+        self.position += len(data)
+        return data
+
+    def readinto(self, target: Any) -> int:
+        data = self.read(len(target))
+        target[: len(data)] = data
+        return len(data)
+
+    def _get(self, start: int, end: int) -> bytes:
+        response = client("s3").get_object(Bucket=self.bucket, Key=self.key, Range=f"bytes={start}-{end - 1}")
+        data: bytes = response["Body"].read()
+        self.bytes_fetched += len(data)
+        return data
+
+
+class Bucket(ConfigurableResource):  # type: ignore[type-arg]
+    """The bucket observatories upload to."""
+
+    bucket: str
+
+    def head(self, key: str) -> ObjectInfo | None:
+        try:
+            response = client("s3").head_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if is_missing(error):
+                return None
+            raise
+        return ObjectInfo(
+            key=key,
+            size=int(response["ContentLength"]),
+            etag=str(response["ETag"]).strip('"'),
+            last_modified=response["LastModified"],
+            metadata=dict(response.get("Metadata", {})),
+        )
+
+    def read(self, key: str, max_bytes: int) -> bytes:
+        """The whole object, refused before download when it is larger than ``max_bytes``."""
+        response = client("s3").get_object(Bucket=self.bucket, Key=key)
+        size = int(response["ContentLength"])
+        if size > max_bytes:
+            response["Body"].close()
+            raise Rejected(f"object is {size:,} bytes, above the limit of {max_bytes:,} bytes for this kind of file")
+        data: bytes = response["Body"].read()
+        return data
+
+    def open_range(self, key: str, size: int) -> RangeReader:
+        return RangeReader(self.bucket, key, size)
+
+    def put(self, key: str, body: bytes, content_type: str) -> None:
+        client("s3").put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
+
+    def list_objects(self, prefix: str, start_after: str = "") -> Iterator[ObjectInfo]:
+        """Every object under ``prefix`` after ``start_after``, in key order, page by page."""
+        paginator = client("s3").get_paginator("list_objects_v2")
+        pages = paginator.paginate(Bucket=self.bucket, Prefix=prefix, StartAfter=start_after)
+        for page in pages:
+            for item in page.get("Contents", []):
+                yield ObjectInfo(
+                    key=item["Key"],
+                    size=int(item["Size"]),
+                    etag=str(item["ETag"]).strip('"'),
+                    last_modified=item["LastModified"],
+                    metadata={},
+                )
+
+    def delete(self, keys: list[str]) -> int:
+        """Delete ``keys`` (1,000 per request); a key already gone counts as deleted."""
+        s3 = client("s3")
+        for start in range(0, len(keys), 1000):
+            chunk = keys[start : start + 1000]
+            response = s3.delete_objects(
+                Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True}
+            )
+            errors = response.get("Errors", [])
+            if errors:
+                raise RuntimeError(f"S3 refused to delete {len(errors)} objects, e.g. {errors[0]}")
+        return len(keys)

@@ -1,0 +1,1 @@
+"""The embedded local stack: AWS emulator, provisioning, sample data and the photon-archive command."""
