@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from photon_archive.retention import DEFAULT_EXPIRATION_RULES
+
 DEFAULT_STATE_DIR = ".photon_archive"
 
 
@@ -32,6 +34,7 @@ class Settings:
     info_image_ttl_hours: float = 48.0
     allsky_retention_days: float = 30.0
     thumbnail_height: int = 128
+    expiration_rules: str = DEFAULT_EXPIRATION_RULES
     watched_prefixes: tuple[str, ...] = ("data", "info-images", "allsky")
 
     def __post_init__(self) -> None:
@@ -74,5 +77,6 @@ ENVIRONMENT: dict[str, str] = {
     "info_image_ttl_hours": "PHOTON_ARCHIVE_INFO_IMAGE_TTL_HOURS",
     "allsky_retention_days": "PHOTON_ARCHIVE_ALLSKY_RETENTION_DAYS",
     "thumbnail_height": "PHOTON_ARCHIVE_THUMBNAIL_HEIGHT",
+    "expiration_rules": "PHOTON_ARCHIVE_EXPIRATION_RULES",
     "watched_prefixes": "PHOTON_ARCHIVE_PREFIXES",
 }

@@ -51,9 +51,9 @@ class ExposureColumns:
     jpg_medium_exists: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     jpg_small_exists: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     data_type: Mapped[str | None] = mapped_column(String(16))
-    # Where the header came from: "txt" (authoritative) or "fits" (read from a data file until the
+    # Where the header came from: "txt" (authoritative), "large_fits" or "small_fits" (read from a data file until the
     # .txt arrives). NULL while no header has been seen.
-    header_source: Mapped[str | None] = mapped_column(String(8))
+    header_source: Mapped[str | None] = mapped_column(String(16))
 
     @declared_attr.directive
     @classmethod

@@ -41,7 +41,7 @@ def _create_exposure_table(name: str) -> None:
         sa.Column("jpg_medium_exists", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("jpg_small_exists", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("data_type", sa.String(length=16)),
-        sa.Column("header_source", sa.String(length=8)),
+        sa.Column("header_source", sa.String(length=16)),
         sa.PrimaryKeyConstraint("image_id", name=f"pk_{name}"),
         sa.UniqueConstraint("base_filename", name=f"uq_{name}_base_filename"),
     )

@@ -1,0 +1,187 @@
+"""Atomic, order-independent writes to the catalog.
+
+Every object contributes to its exposure's row through one ``INSERT … ON CONFLICT (base_filename)
+DO UPDATE`` whose merge rules make the final row the same for every arrival order and interleaving:
+
+- flags only ever turn on here (a removal turns one off, and never creates a row);
+- the header columns come from the best header seen, ranked txt > large fits > small fits, so a
+  ``.txt`` replaces a header read from a fits file and never the other way round;
+- until a header arrives, ``capture_date``/``sort_date`` hold the earliest upload time seen.
+
+The rules live in SQL alone, so concurrent runs converge inside the database.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, Table, case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.elements import ColumnElement
+
+from photon_archive.catalog.models import AllskyImage, Image, LedgerEntry
+
+EXPOSURE_TABLES: dict[str, Table] = {
+    "images": Image.__table__,  # type: ignore[dict-item]
+    "allsky_images": AllskyImage.__table__,  # type: ignore[dict-item]
+}
+FLAGS = ("fits_01_exists", "fits_10_exists", "jpg_medium_exists", "jpg_small_exists")
+HEADER_COLUMNS = (
+    "capture_date",
+    "sort_date",
+    "right_ascension",
+    "declination",
+    "altitude",
+    "azimuth",
+    "header",
+    "filter_used",
+    "airmass",
+    "exposure_time",
+    "user_id",
+    "username",
+    "header_source",
+)
+# Which header wins when several files of an exposure carry one.
+HEADER_RANK = {"txt": 3, "large_fits": 2, "small_fits": 1}
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What one object adds to its exposure's row."""
+
+    base_filename: str
+    site: str
+    data_type: str
+    upload_time: datetime
+    flag: str | None = None
+    # Present when the object carried a header: column name -> value, including header_source.
+    header_columns: dict[str, object] | None = None
+
+    def values(self) -> dict[str, object]:
+        row: dict[str, object] = {
+            "base_filename": self.base_filename,
+            "site": self.site,
+            "data_type": self.data_type,
+            "capture_date": self.upload_time,
+            "sort_date": self.upload_time,
+            "header_source": None,
+        }
+        row.update({flag: flag == self.flag for flag in FLAGS})
+        row.update({column: None for column in HEADER_COLUMNS if column not in row})
+        if self.header_columns:
+            row.update(self.header_columns)
+        return row
+
+
+@dataclass(frozen=True)
+class LedgerRecord:
+    """One object's outcome, written with its run id."""
+
+    key: str
+    state: str
+    run_id: str
+    etag: str | None = None
+    size: int | None = None
+    last_modified: datetime | None = None
+    prefix: str | None = None
+    base_filename: str | None = None
+    reason: str | None = None
+
+
+def _insert(connection: Connection, table: Table):  # type: ignore[no-untyped-def]
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def _rank(source: ColumnElement[str | None]) -> ColumnElement[int]:
+    return case(*((source == name, rank) for name, rank in HEADER_RANK.items()), else_=0)
+
+
+def _earlier(connection: Connection, a: ColumnElement[datetime], b: ColumnElement[datetime]):  # type: ignore[no-untyped-def]
+    # LEAST on Postgres, the two-argument min() on SQLite: both ignore NULL in the way we need here.
+    return func.least(a, b) if connection.dialect.name == "postgresql" else func.min(a, b)
+
+
+def upsert_exposures(connection: Connection, table_name: str, contributions: Iterable[Contribution]) -> int:
+    """Merge every contribution into its row; returns how many statements ran.
+
+    One multi-row statement may not touch a row twice, so contributions are sent in layers where
+    each exposure appears at most once, and each layer in base-filename order so that concurrent
+    transactions take row locks in the same order and cannot deadlock.
+    """
+    table = EXPOSURE_TABLES[table_name]
+    layers: list[list[dict[str, object]]] = []
+    seen: defaultdict[str, int] = defaultdict(int)
+    for contribution in sorted(contributions, key=lambda c: c.base_filename):
+        depth = seen[contribution.base_filename]
+        seen[contribution.base_filename] += 1
+        if depth == len(layers):
+            layers.append([])
+        layers[depth].append(contribution.values())
+    if not layers:
+        return 0
+    statement = _insert(connection, table)
+    new = statement.excluded
+    wins = (_rank(new.header_source) > 0) & (_rank(new.header_source) >= _rank(table.c.header_source))
+    no_header_yet = table.c.header_source.is_(None)
+    assignments: dict[str, object] = {flag: table.c[flag] | new[flag] for flag in FLAGS}
+    for column in HEADER_COLUMNS:
+        keep = table.c[column]
+        if column in ("capture_date", "sort_date"):
+            keep = case((no_header_yet, _earlier(connection, table.c[column], new[column])), else_=table.c[column])
+        assignments[column] = case((wins, new[column]), else_=keep)
+    assignments["site"] = func.coalesce(table.c.site, new.site)
+    assignments["data_type"] = func.coalesce(table.c.data_type, new.data_type)
+    statement = statement.on_conflict_do_update(index_elements=["base_filename"], set_=assignments)
+    for layer in layers:
+        connection.execute(statement, layer)
+    return len(layers)
+
+
+def clear_flags(connection: Connection, table_name: str, removals: Iterable[tuple[str, str]]) -> None:
+    """Turn off the flag of each removed (base_filename, flag); a row that does not exist stays absent."""
+    table = EXPOSURE_TABLES[table_name]
+    for base_filename, flag in sorted(set(removals)):
+        connection.execute(update(table).where(table.c.base_filename == base_filename).values({flag: False}))
+
+
+def header_sources(connection: Connection, table_name: str, base_filenames: Sequence[str]) -> dict[str, str]:
+    """The header source already stored for each exposure that has one."""
+    if not base_filenames:
+        return {}
+    table = EXPOSURE_TABLES[table_name]
+    rows = connection.execute(
+        select(table.c.base_filename, table.c.header_source).where(
+            table.c.base_filename.in_(sorted(set(base_filenames))), table.c.header_source.is_not(None)
+        )
+    )
+    return {row.base_filename: row.header_source for row in rows}
+
+
+def record_objects(connection: Connection, records: Iterable[LedgerRecord], now: datetime) -> None:
+    """Upsert one ledger row per object, in key order; the latest outcome and run replace the earlier."""
+    table: Table = LedgerEntry.__table__  # type: ignore[assignment]
+    rows = [
+        {
+            "key": r.key,
+            "etag": r.etag,
+            "size": r.size,
+            "last_modified": r.last_modified,
+            "prefix": r.prefix,
+            "base_filename": r.base_filename,
+            "state": r.state,
+            "reason": r.reason,
+            "run_id": r.run_id,
+            "first_seen_at": now,
+            "updated_at": now,
+        }
+        for r in sorted({r.key: r for r in records}.values(), key=lambda r: r.key)
+    ]
+    if not rows:
+        return
+    statement = _insert(connection, table)
+    updated = {name: statement.excluded[name] for name in rows[0] if name not in ("key", "first_seen_at")}
+    connection.execute(statement.on_conflict_do_update(index_elements=["key"], set_=updated), rows)
