@@ -33,6 +33,8 @@ class Datastream(ConfigurableResource):  # type: ignore[type-arg]
 
     def send(self, messages: Sequence[dict[str, Any]]) -> int:
         """Send ``messages`` ten to a request; returns how many were sent."""
+        if not messages:
+            return 0
         sqs = client("sqs")
         url = queue_url(self.queue_name)
         for start in range(0, len(messages), SQS_BATCH):

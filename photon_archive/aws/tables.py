@@ -34,8 +34,10 @@ class Tables(ConfigurableResource):  # type: ignore[type-arg]
 
     def log_uploads(self, items: Sequence[UploadLogItem]) -> int:
         """Write upload-log items 25 to a request (keyed by site and key, so rewrites are harmless)."""
-        dynamodb = client("dynamodb")
         unique = {(item.site, item.filename): item for item in items}
+        if not unique:
+            return 0
+        dynamodb = client("dynamodb")
         requests = [
             {
                 "PutRequest": {

@@ -4,9 +4,11 @@ object of every run in the process, never made per object."""
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 
 
 @functools.cache
@@ -17,7 +19,15 @@ def engine_for(database_url: str) -> Engine:
     return create_engine(database_url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
+def ensure_sqlite_folder(database_url: str) -> None:
+    """SQLite creates its file but not the folder it goes in."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
 def _sqlite_engine(database_url: str) -> Engine:
+    ensure_sqlite_folder(database_url)
     engine = create_engine(database_url, connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")

@@ -7,7 +7,12 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from photon_archive.catalog.engine import ensure_sqlite_folder
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Dagster's own Postgres storage keeps its migrations in ``alembic_version``; the catalog may share
+# that database, so its version is kept apart.
+VERSION_TABLE = "photon_archive_alembic_version"
 
 
 def alembic_config(database_url: str) -> Config:
@@ -21,6 +26,7 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade(database_url: str, revision: str = "head") -> None:
     """Bring the catalog at ``database_url`` up to ``revision``; a no-op when it is there already."""
+    ensure_sqlite_folder(database_url)
     command.upgrade(alembic_config(database_url), revision)
 
 
