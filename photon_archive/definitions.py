@@ -1,0 +1,53 @@
+"""The one place that wires photon_archive together for Dagster.
+
+Resources are chosen by deployment (``PHOTON_ARCHIVE_DEPLOYMENT``): ``local`` runs on the embedded
+stack with the SQLite catalog as its default; ``aws`` requires ``PHOTON_ARCHIVE_DATABASE_URL`` so a
+production deployment can never write its catalog to a local file by accident. Both reach AWS
+through boto3's standard chain (``AWS_ENDPOINT_URL`` names the emulator locally).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from dagster import Definitions, EnvVar
+
+from photon_archive.aws.bucket import Bucket
+from photon_archive.aws.queues import Datastream
+from photon_archive.aws.tables import Tables
+from photon_archive.catalog.resource import Catalog
+from photon_archive.ingest.job import IngestRules, ingest
+from photon_archive.settings import ENVIRONMENT, Settings
+
+DEPLOYMENTS = ("local", "aws")
+
+
+def resources_for(settings: Settings, deployment: str = "local") -> dict[str, Any]:
+    if deployment not in DEPLOYMENTS:
+        raise ValueError(f"PHOTON_ARCHIVE_DEPLOYMENT must be one of {', '.join(DEPLOYMENTS)}, not {deployment!r}")
+    database_url: Any = settings.database_url
+    if deployment == "aws":
+        database_url = EnvVar(ENVIRONMENT["database_url"])
+    return {
+        "catalog": Catalog(database_url=database_url),
+        "bucket": Bucket(bucket=settings.bucket),
+        "datastream": Datastream(queue_name=settings.datastream_queue),
+        "tables": Tables(
+            info_images=settings.info_images_table,
+            expiration_tracker=settings.expiration_table,
+            upload_log=settings.upload_log_table,
+        ),
+        "ingest_rules": IngestRules(
+            thumbnail_height=settings.thumbnail_height,
+            upload_log_ttl_hours=settings.upload_log_ttl_hours,
+            expiration_rules=settings.expiration_rules,
+        ),
+    }
+
+
+def build_definitions(settings: Settings, deployment: str = "local") -> Definitions:
+    return Definitions(jobs=[ingest], resources=resources_for(settings, deployment))
+
+
+defs = build_definitions(Settings.from_env(), os.environ.get("PHOTON_ARCHIVE_DEPLOYMENT", "local"))

@@ -1,0 +1,128 @@
+"""The ingest job: objects in (from a sensor or the launchpad), catalog and notifications out.
+
+Two steps, so that "re-execute from failure" after a datastream outage re-sends notifications
+without redoing the batch: ``ingest_objects`` commits everything durable, ``notify_datastream``
+tells the frontend. Both retry transient failures with backoff before the run fails.
+"""
+
+
+import time
+from datetime import UTC, datetime, timedelta
+
+from dagster import (
+    Backoff,
+    Config,
+    ConfigurableResource,
+    Jitter,
+    MetadataValue,
+    OpExecutionContext,
+    Output,
+    RetryPolicy,
+    in_process_executor,
+    job,
+    op,
+)
+
+from photon_archive.aws.bucket import Bucket
+from photon_archive.aws.queues import Datastream
+from photon_archive.aws.tables import Tables
+from photon_archive.catalog.resource import Catalog
+from photon_archive.ingest.batch import BatchResult, IngestSettings, Services, ingest_batch
+from photon_archive.ingest.objects import ObjectEvent, ObjectRef
+from photon_archive.retention import DEFAULT_EXPIRATION_RULES, parse_rules
+from photon_archive.thumbnails import DEFAULT_MAX_PIXELS
+
+TRANSIENT_RETRY = RetryPolicy(max_retries=3, delay=2, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
+
+
+class ObjectConfig(Config):
+    """One object; only ``key`` is needed from the launchpad, the rest is read from S3."""
+
+    key: str
+    event: str = ObjectEvent.CREATED.value
+    size: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None  # ISO 8601
+
+    def ref(self) -> ObjectRef:
+        return ObjectRef(
+            key=self.key,
+            event=ObjectEvent(self.event),
+            size=self.size,
+            etag=self.etag,
+            last_modified=datetime.fromisoformat(self.last_modified) if self.last_modified else None,
+        )
+
+
+class IngestConfig(Config):
+    objects: list[ObjectConfig]
+
+
+class IngestRules(ConfigurableResource):  # type: ignore[type-arg]
+    """The configurable rules of the ingest (thumbnail size, limits, lifetimes)."""
+
+    thumbnail_height: int = 128
+    max_image_pixels: int = DEFAULT_MAX_PIXELS
+    upload_log_ttl_hours: float = 48.0
+    expiration_rules: str = DEFAULT_EXPIRATION_RULES
+
+    def settings(self) -> IngestSettings:
+        return IngestSettings(
+            thumbnail_height=self.thumbnail_height,
+            max_image_pixels=self.max_image_pixels,
+            upload_log_ttl=timedelta(hours=self.upload_log_ttl_hours),
+            expiration_rules=parse_rules(self.expiration_rules),
+        )
+
+
+@op(retry_policy=TRANSIENT_RETRY)
+def ingest_objects(
+    context: OpExecutionContext,
+    config: IngestConfig,
+    bucket: Bucket,
+    tables: Tables,
+    catalog: Catalog,
+    ingest_rules: IngestRules,
+) -> Output[BatchResult]:
+    """Catalog rows, ledger, thumbnails, upload log and expiration entries for every object."""
+    started = time.monotonic()
+    services = Services(bucket=bucket, tables=tables, engine=catalog.engine(), settings=ingest_rules.settings())
+    result = ingest_batch([o.ref() for o in config.objects], services, context.run_id)
+    for key, reason in result.rejections:
+        context.log.warning(f"rejected {key}: {reason}")
+    lag = (datetime.now(UTC) - result.oldest_upload).total_seconds() if result.oldest_upload else 0.0
+    return Output(
+        result,
+        metadata={
+            "objects": result.objects,
+            "ingested": result.ingested,
+            "rejected": result.rejected,
+            "removed": result.removed,
+            "failed": result.failed,
+            "exposures": result.exposures,
+            "thumbnails_written": result.thumbnails_written,
+            "lag_seconds": MetadataValue.float(round(lag, 3)),
+            "seconds": MetadataValue.float(round(time.monotonic() - started, 3)),
+            "rejections": MetadataValue.md(_rejection_table(result)),
+        },
+    )
+
+
+@op(retry_policy=TRANSIENT_RETRY)
+def notify_datastream(context: OpExecutionContext, result: BatchResult, datastream: Datastream) -> None:
+    """One message per exposure of the batch, after its catalog rows are committed."""
+    sent = datastream.send(result.notifications)
+    context.log.info(f"sent {sent} datastream notifications")
+
+
+@job(executor_def=in_process_executor, tags={"photon_archive/job": "ingest"})
+def ingest() -> None:
+    """Ingest a batch of S3 objects: from the sensors, or from the launchpad with a list of keys."""
+    notify_datastream(ingest_objects())
+
+
+def _rejection_table(result: BatchResult) -> str:
+    if not result.rejections:
+        return "no rejections"
+    rows = "\n".join(f"| `{key}` | {reason} |" for key, reason in result.rejections[:200])
+    return "| object | reason |\n|---|---|\n" + rows

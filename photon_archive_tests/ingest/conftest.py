@@ -1,0 +1,91 @@
+"""An archive on real parts: moto's server for S3/SQS/DynamoDB and a migrated PostgreSQL catalog."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pytest
+from dagster import DagsterInstance, ExecuteInProcessResult, instance_for_test
+from sqlalchemy import create_engine, text
+
+from photon_archive.aws.clients import client
+from photon_archive.catalog.schema import upgrade
+from photon_archive.definitions import build_definitions
+from photon_archive.ingest.objects import ObjectEvent, ObjectRef
+from photon_archive.settings import Settings
+
+
+@dataclass
+class Archive:
+    settings: Settings
+    instance: DagsterInstance
+
+    def put(self, key: str, body: bytes, content_type: str = "application/octet-stream", **metadata: str) -> None:
+        client("s3").put_object(
+            Bucket=self.settings.bucket, Key=key, Body=body, ContentType=content_type, Metadata=metadata
+        )
+
+    def ref(self, key: str) -> ObjectRef:
+        head = client("s3").head_object(Bucket=self.settings.bucket, Key=key)
+        return ObjectRef(key, ObjectEvent.CREATED, head["ContentLength"], head["ETag"].strip('"'), head["LastModified"])
+
+    def ingest(self, items: Iterable[str | ObjectRef], raise_on_error: bool = True) -> ExecuteInProcessResult:
+        objects = []
+        for item in items:
+            ref = item if isinstance(item, ObjectRef) else ObjectRef(item)
+            entry: dict[str, Any] = {"key": ref.key, "event": ref.event.value}
+            if ref.complete:
+                entry.update(size=ref.size, etag=ref.etag, last_modified=ref.last_modified.isoformat())  # type: ignore[union-attr]
+            objects.append(entry)
+        job = build_definitions(self.settings).resolve_job_def("ingest")
+        return job.execute_in_process(
+            run_config={"ops": {"ingest_objects": {"config": {"objects": objects}}}},
+            instance=self.instance,
+            raise_on_error=raise_on_error,
+        )
+
+    def query(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        engine = create_engine(self.settings.database_url)
+        with engine.connect() as connection:
+            rows = [dict(row._mapping) for row in connection.execute(text(sql), params)]
+        engine.dispose()
+        return rows
+
+    def row(self, base_filename: str, table: str = "images") -> dict[str, Any]:
+        rows = self.query(f"SELECT * FROM {table} WHERE base_filename = :b", b=base_filename)
+        assert len(rows) == 1, f"{len(rows)} rows for {base_filename}"
+        return rows[0]
+
+    def ledger(self, key: str) -> dict[str, Any]:
+        rows = self.query("SELECT * FROM object_ledger WHERE key = :k", k=key)
+        assert len(rows) == 1, f"{len(rows)} ledger rows for {key}"
+        return rows[0]
+
+    def keys(self, prefix: str) -> list[str]:
+        listing = client("s3").list_objects_v2(Bucket=self.settings.bucket, Prefix=prefix)
+        return [item["Key"] for item in listing.get("Contents", [])]
+
+    def datastream(self) -> list[dict[str, Any]]:
+        """Every message on the datastream queue, drained."""
+        sqs = client("sqs")
+        url = sqs.get_queue_url(QueueName=self.settings.datastream_queue)["QueueUrl"]
+        bodies = []
+        while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+            for message in messages:
+                bodies.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return bodies
+
+    def table_items(self, table: str) -> list[dict[str, Any]]:
+        return client("dynamodb").scan(TableName=table)["Items"]
+
+
+@pytest.fixture
+def archive(aws_settings: Settings, postgres_url: str) -> Iterator[Archive]:
+    settings = replace(aws_settings, database_url=postgres_url)
+    upgrade(postgres_url)
+    with instance_for_test() as instance:
+        yield Archive(settings, instance)

@@ -1,0 +1,45 @@
+"""One exposure through the ingest job, on PostgreSQL and moto's server."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from photon_archive.local.sample import sample_exposures
+from photon_archive_tests.ingest.conftest import Archive
+
+NIGHT = date(2026, 11, 24)
+
+
+def _upload(archive: Archive, **options) -> list[str]:
+    keys = []
+    for sample in sample_exposures(night=NIGHT, **options):
+        archive.put(sample.key, sample.body, sample.content_type, **sample.metadata)
+        keys.append(sample.key)
+    return keys
+
+
+def test_an_exposure_is_catalogued_with_thumbnail_log_and_one_notification(archive: Archive) -> None:
+    keys = _upload(archive, count=1)
+    base = keys[0].split("/")[1].rsplit("-", 1)[0]
+
+    result = archive.ingest(keys)
+
+    assert result.success
+    row = archive.row(base)
+    assert row["site"] == "sro" and row["data_type"] == "EX"
+    assert row["fits_01_exists"] and row["fits_10_exists"] and row["jpg_medium_exists"] and row["jpg_small_exists"]
+    header = json.loads(row["header"])
+    assert header["SSTKNUM"].isdigit()
+    assert row["capture_date"].date() in (NIGHT, date(2026, 11, 25))
+    assert 0 <= row["right_ascension"] < 24
+    assert row["header_source"] == "txt"
+    thumbnail = f"data/{base}-EX11.jpg"
+    assert thumbnail in archive.keys("data/")
+    assert {archive.ledger(k)["state"] for k in keys} == {"ingested"}
+    assert {archive.ledger(k)["run_id"] for k in keys} == {result.run_id}
+    assert archive.datastream() == [
+        {"topic": "imagedata", "site": "sro", "data": {"s3_directory": "data", "base_filename": base, "site": "sro"}}
+    ]
+    logged = {item["filename"]["S"] for item in archive.table_items("recent-uploads-log")}
+    assert logged == set(keys)

@@ -1,0 +1,52 @@
+"""The shipped production dagster.yaml is a working instance on PostgreSQL."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from dagster import DagsterInstance, DagsterRunStatus
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from photon_archive.catalog.schema import upgrade
+from photon_archive.definitions import build_definitions
+from photon_archive.settings import Settings
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+def test_shipped_dagster_yaml_keeps_runs_and_events_in_postgres(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = make_url(postgres_url)
+    monkeypatch.setenv("DAGSTER_PG_HOST", url.host or "127.0.0.1")
+    monkeypatch.setenv("DAGSTER_PG_PORT", str(url.port or 5432))
+    monkeypatch.setenv("DAGSTER_PG_USERNAME", url.username or "postgres")
+    monkeypatch.setenv("DAGSTER_PG_PASSWORD", url.password or "")
+    monkeypatch.setenv("DAGSTER_PG_DB", url.database or "")
+    shutil.copy(REPOSITORY / "dagster.yaml", tmp_path / "dagster.yaml")
+
+    with DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
+        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        assert instance.run_retries_enabled
+        upgrade(postgres_url)
+        job = build_definitions(Settings(database_url=postgres_url)).resolve_job_def("ingest")
+        result = job.execute_in_process(
+            run_config={"ops": {"ingest_objects": {"config": {"objects": []}}}}, instance=instance
+        )
+        assert result.success
+        assert instance.get_run_by_id(result.run_id).status == DagsterRunStatus.SUCCESS
+
+    engine = create_engine(postgres_url)
+    with engine.connect() as connection:
+        runs = connection.execute(text("SELECT status FROM runs WHERE run_id = :r"), {"r": result.run_id}).all()
+        events = connection.execute(
+            text("SELECT count(*) FROM event_logs WHERE run_id = :r"), {"r": result.run_id}
+        ).scalar_one()
+    engine.dispose()
+    assert runs == [("SUCCESS",)]
+    assert events > 5
