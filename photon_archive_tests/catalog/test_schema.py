@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, create_engine, inspect
 
 from photon_archive.catalog.models import Base
-from photon_archive.catalog.schema import downgrade, upgrade
+from photon_archive.catalog.schema import VERSION_TABLE, downgrade, upgrade
 
 # SPEC §3: every images column, with the type family it must have.
 IMAGES_COLUMNS = {
@@ -66,7 +66,7 @@ def test_upgrade_from_empty_to_head_and_back_down(catalog_url: str) -> None:
     engine = create_engine(catalog_url)
     assert {"images", "allsky_images", "object_ledger"} <= set(inspect(engine).get_table_names())
     downgrade(catalog_url)
-    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    assert set(inspect(engine).get_table_names()) <= {VERSION_TABLE}
     upgrade(catalog_url)
     assert {"images", "allsky_images", "object_ledger"} <= set(inspect(engine).get_table_names())
     engine.dispose()
@@ -76,7 +76,9 @@ def test_models_and_migrations_describe_the_same_schema(postgres_url: str) -> No
     upgrade(postgres_url)
     engine = create_engine(postgres_url)
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        differences = compare_metadata(
+            MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE}), Base.metadata
+        )
     engine.dispose()
     assert differences == []
 
