@@ -25,7 +25,9 @@ DEPLOYMENTS = ("local", "aws")
 
 def resources_for(settings: Settings, deployment: str = "local") -> dict[str, Any]:
     if deployment not in DEPLOYMENTS:
-        raise ValueError(f"PHOTON_ARCHIVE_DEPLOYMENT must be one of {', '.join(DEPLOYMENTS)}, not {deployment!r}")
+        raise ValueError(
+            f"PHOTON_ARCHIVE_DEPLOYMENT must be one of {', '.join(DEPLOYMENTS)}, not {deployment!r}"
+        )
     database_url: Any = settings.database_url
     if deployment == "aws":
         database_url = EnvVar(ENVIRONMENT["database_url"])

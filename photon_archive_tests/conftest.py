@@ -30,7 +30,9 @@ def postgres_admin_url() -> URL:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as error:  # noqa: BLE001 - the message is what matters here
-        pytest.exit(f"PostgreSQL is required for the tests and is not reachable at {url}: {error}", returncode=3)
+        pytest.exit(
+            f"PostgreSQL is required for the tests and is not reachable at {url}: {error}", returncode=3
+        )
     finally:
         engine.dispose()
     return url

@@ -43,7 +43,9 @@ def test_shipped_dagster_yaml_keeps_runs_and_events_in_postgres(
 
     engine = create_engine(postgres_url)
     with engine.connect() as connection:
-        runs = connection.execute(text("SELECT status FROM runs WHERE run_id = :r"), {"r": result.run_id}).all()
+        runs = connection.execute(
+            text("SELECT status FROM runs WHERE run_id = :r"), {"r": result.run_id}
+        ).all()
         events = connection.execute(
             text("SELECT count(*) FROM event_logs WHERE run_id = :r"), {"r": result.run_id}
         ).scalar_one()

@@ -20,7 +20,9 @@ def test_embedded_default_catalog_is_sqlite_in_the_state_folder(tmp_path) -> Non
 
 
 def test_stage_names_the_datastream_queue_unless_the_queue_is_given() -> None:
-    assert Settings.from_env({"PHOTON_ARCHIVE_STAGE": "prod"}).datastream_queue == "datastreamIncomingQueue-prod"
+    assert (
+        Settings.from_env({"PHOTON_ARCHIVE_STAGE": "prod"}).datastream_queue == "datastreamIncomingQueue-prod"
+    )
     explicit = {"PHOTON_ARCHIVE_STAGE": "prod", "PHOTON_ARCHIVE_DATASTREAM_QUEUE": "frontend-queue"}
     assert Settings.from_env(explicit).datastream_queue == "frontend-queue"
 
@@ -42,7 +44,11 @@ def test_every_setting_is_read_from_its_environment_variable() -> None:
     settings = Settings.from_env(environ)
     assert settings.database_url == "postgresql://archive@db/photon"
     assert (settings.bucket, settings.event_queue) == ("other-bucket", "events")
-    assert (settings.info_images_table, settings.expiration_table, settings.upload_log_table) == ("ii", "et", "ul")
+    assert (settings.info_images_table, settings.expiration_table, settings.upload_log_table) == (
+        "ii",
+        "et",
+        "ul",
+    )
     assert settings.upload_log_ttl_hours == 12.5
     assert settings.info_image_ttl_hours == 6.0
     assert settings.allsky_retention_days == 3.0

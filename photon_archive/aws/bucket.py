@@ -100,7 +100,9 @@ class Bucket(ConfigurableResource):  # type: ignore[type-arg]
         size = int(response["ContentLength"])
         if size > max_bytes:
             response["Body"].close()
-            raise Rejected(f"object is {size:,} bytes, above the limit of {max_bytes:,} bytes for this kind of file")
+            raise Rejected(
+                f"object is {size:,} bytes, above the limit of {max_bytes:,} bytes for this kind of file"
+            )
         data: bytes = response["Body"].read()
         return data
 

@@ -51,8 +51,8 @@ class ExposureColumns:
     jpg_medium_exists: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     jpg_small_exists: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     data_type: Mapped[str | None] = mapped_column(String(16))
-    # Where the header came from: "txt" (authoritative), "large_fits" or "small_fits" (read from a data file until the
-    # .txt arrives). NULL while no header has been seen.
+    # Where the header came from: "txt" (authoritative), "large_fits" or "small_fits" (read from a
+    # data file until the .txt arrives). NULL while no header has been seen.
     header_source: Mapped[str | None] = mapped_column(String(16))
 
     @declared_attr.directive

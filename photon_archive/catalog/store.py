@@ -129,9 +129,9 @@ def upsert_exposures(connection: Connection, table_name: str, contributions: Ite
     no_header_yet = table.c.header_source.is_(None)
     assignments: dict[str, object] = {flag: table.c[flag] | new[flag] for flag in FLAGS}
     for column in HEADER_COLUMNS:
-        keep = table.c[column]
+        keep: ColumnElement[object] = table.c[column]
         if column in ("capture_date", "sort_date"):
-            keep = case((no_header_yet, _earlier(connection, table.c[column], new[column])), else_=table.c[column])
+            keep = case((no_header_yet, _earlier(connection, table.c[column], new[column])), else_=keep)
         assignments[column] = case((wins, new[column]), else_=keep)
     assignments["site"] = func.coalesce(table.c.site, new.site)
     assignments["data_type"] = func.coalesce(table.c.data_type, new.data_type)

@@ -124,14 +124,20 @@ def ingest_batch(refs: Sequence[ObjectRef], services: Services, run_id: str) -> 
     with services.engine.begin() as connection:
         for prefix, table in EXPOSURE_TABLE.items():
             contributions = [
-                c for o in outcomes if o.name.prefix == prefix and o.state is ObjectState.INGESTED
+                c
+                for o in outcomes
+                if o.name.prefix == prefix and o.state is ObjectState.INGESTED
                 for c in o.contributions
             ]
             upsert_exposures(connection, table, contributions)
             clear_flags(
                 connection,
                 table,
-                [(n.base_filename, n.catalog_flag) for _, n in removals if n.prefix == prefix and n.catalog_flag],
+                [
+                    (n.base_filename, n.catalog_flag)
+                    for _, n in removals
+                    if n.prefix == prefix and n.catalog_flag
+                ],
             )
         for outcome in outcomes:
             ledger.append(_ledger_for(outcome, run_id))
@@ -154,12 +160,18 @@ def _examine_all(
     present: list[tuple[ObjectName, ObjectInfo]] = []
     for (ref, name), info in zip(created, infos, strict=True):
         if info is None:
-            ledger.append(_ledger(ref, name, ObjectState.REMOVED, run_id, "no longer in the bucket when ingested"))
+            ledger.append(
+                _ledger(ref, name, ObjectState.REMOVED, run_id, "no longer in the bucket when ingested")
+            )
         else:
             present.append((name, info))
     header_readers = _fits_headers_to_read(present, services.engine)
+
+    def examine(pair: tuple[ObjectName, ObjectInfo]) -> _Outcome:
+        return _examine(pair[0], pair[1], services, pair[0].key in header_readers)
+
     with ThreadPoolExecutor(max_workers=IO_THREADS) as pool:
-        return list(pool.map(lambda pair: _examine(*pair, services, pair[0].key in header_readers), present))
+        return list(pool.map(examine, present))
 
 
 def _complete(ref: ObjectRef, bucket: Bucket) -> ObjectInfo | None:
@@ -210,7 +222,9 @@ def _examine(name: ObjectName, info: ObjectInfo, services: Services, wants_fits_
         outcome.contributions.append(base)
         if name.kind is FileKind.MEDIUM_JPG:
             outcome.thumbnail_written = _ensure_thumbnail(name, info, services)
-            small = Contribution(name.base_filename, name.site, name.data_type, upload_time, "jpg_small_exists")
+            small = Contribution(
+                name.base_filename, name.site, name.data_type, upload_time, "jpg_small_exists"
+            )
             outcome.contributions.append(small)
     except Rejected as rejection:
         outcome.state, outcome.reason, outcome.contributions = ObjectState.REJECTED, rejection.reason, []
@@ -246,7 +260,9 @@ def _with_header(base: Contribution, parsed: ParsedHeader, source: str) -> Contr
         "username": columns.username,
         "header_source": source,
     }
-    return Contribution(base.base_filename, base.site, base.data_type, base.upload_time, base.flag, header_columns)
+    return Contribution(
+        base.base_filename, base.site, base.data_type, base.upload_time, base.flag, header_columns
+    )
 
 
 def _warnings(parsed: ParsedHeader) -> str | None:
@@ -292,7 +308,9 @@ def _expiration_entries(outcomes: list[_Outcome], settings: IngestSettings) -> l
     return [ExpirationEntry(base, name.prefix, expires) for base, (expires, name) in sorted(earliest.items())]
 
 
-def _ledger(ref: ObjectRef, name: ObjectName | None, state: ObjectState, run_id: str, reason: str) -> LedgerRecord:
+def _ledger(
+    ref: ObjectRef, name: ObjectName | None, state: ObjectState, run_id: str, reason: str
+) -> LedgerRecord:
     return LedgerRecord(
         key=ref.key,
         state=state.value,
@@ -338,6 +356,10 @@ def _summarize(result: BatchResult, outcomes: list[_Outcome], ledger: list[Ledge
                 result.oldest_upload = uploaded
     result.exposures = len(exposures)
     result.notifications = [
-        {"topic": "imagedata", "site": site, "data": {"s3_directory": prefix, "base_filename": base, "site": site}}
+        {
+            "topic": "imagedata",
+            "site": site,
+            "data": {"s3_directory": prefix, "base_filename": base, "site": site},
+        }
         for (prefix, base), site in sorted(exposures.items())
     ]

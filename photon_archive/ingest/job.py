@@ -5,7 +5,6 @@ without redoing the batch: ``ingest_objects`` commits everything durable, ``noti
 tells the frontend. Both retry transient failures with backoff before the run fails.
 """
 
-
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -86,7 +85,9 @@ def ingest_objects(
 ) -> Output[BatchResult]:
     """Catalog rows, ledger, thumbnails, upload log and expiration entries for every object."""
     started = time.monotonic()
-    services = Services(bucket=bucket, tables=tables, engine=catalog.engine(), settings=ingest_rules.settings())
+    services = Services(
+        bucket=bucket, tables=tables, engine=catalog.engine(), settings=ingest_rules.settings()
+    )
     result = ingest_batch([o.ref() for o in config.objects], services, context.run_id)
     for key, reason in result.rejections:
         context.log.warning(f"rejected {key}: {reason}")

@@ -32,12 +32,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="photon-archive", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    dev = commands.add_parser("dev", help="run the whole system locally: emulator, catalog, Dagster, sample data")
+    dev = commands.add_parser(
+        "dev", help="run the whole system locally: emulator, catalog, Dagster, sample data"
+    )
     dev.add_argument("--port", type=int, default=DEFAULT_WEBSERVER_PORT, help="Dagster webserver port")
     dev.add_argument("--emulator-port", type=int, default=DEFAULT_EMULATOR_PORT)
     dev.add_argument("--exposures", type=int, default=12, help="sample exposures uploaded at start (0: none)")
 
-    emulator = commands.add_parser("emulator", help="run the AWS emulator alone, provisioned, until interrupted")
+    emulator = commands.add_parser(
+        "emulator", help="run the AWS emulator alone, provisioned, until interrupted"
+    )
     emulator.add_argument("--port", type=int, default=DEFAULT_EMULATOR_PORT)
 
     commands.add_parser("provision", help="create the bucket, queues and tables that are missing")
@@ -53,6 +57,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     sample.add_argument("--first-counter", type=int, default=1)
 
     args = parser.parse_args(argv)
+    if args.command == "upload-sample":
+        if args.channel is not None and args.prefix != "info-images":
+            parser.error("--channel goes with --prefix info-images")
+        if args.prefix == "info-images" and args.channel is None:
+            args.channel = 1
     settings = Settings.from_env()
     if args.command == "dev":
         return run_dev(settings, args.port, args.emulator_port, args.exposures)
@@ -134,8 +143,18 @@ def run_dev(settings: Settings, port: int, emulator_port: int, exposures: int) -
         environment = {**os.environ, "DAGSTER_HOME": str(_dagster_home(state))}
         environment["PHOTON_ARCHIVE_STATE_DIR"] = str(state)
         dagster = subprocess.Popen(
-            [sys.executable, "-m", "dagster", "dev", "-m", "photon_archive.definitions",
-             "-h", "127.0.0.1", "-p", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "dagster",
+                "dev",
+                "-m",
+                "photon_archive.definitions",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+            ],
             env=environment,
         )
         _wait_for_webserver(port, dagster)

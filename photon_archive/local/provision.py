@@ -6,6 +6,7 @@ again changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -84,7 +85,10 @@ def _provision_event_queue(settings: Settings) -> str:
             }
         ],
     }
-    redrive = {"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": str(MAX_RECEIVES_BEFORE_DEAD_LETTER)}
+    redrive = {
+        "deadLetterTargetArn": dead_letter_arn,
+        "maxReceiveCount": str(MAX_RECEIVES_BEFORE_DEAD_LETTER),
+    }
     client("sqs").set_queue_attributes(
         QueueUrl=url,
         Attributes={
@@ -131,15 +135,14 @@ def _provision_table(spec: TableSpec) -> None:
         if spec.range_key:
             keys.append({"AttributeName": spec.range_key, "KeyType": "RANGE"})
             attributes.append({"AttributeName": spec.range_key, "AttributeType": "S"})
-        try:
+        # Created concurrently by someone else: the same outcome.
+        with contextlib.suppress(dynamodb.exceptions.ResourceInUseException):
             dynamodb.create_table(
                 TableName=spec.name,
                 KeySchema=keys,
                 AttributeDefinitions=attributes,
                 BillingMode="PAY_PER_REQUEST",
             )
-        except dynamodb.exceptions.ResourceInUseException:
-            pass  # created concurrently: the same outcome
         dynamodb.get_waiter("table_exists").wait(TableName=spec.name, WaiterConfig={"Delay": 1})
     ttl = dynamodb.describe_time_to_live(TableName=spec.name)["TimeToLiveDescription"]
     if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):

@@ -89,7 +89,9 @@ def test_base_filename_is_unique(migrated_catalog_url: str, table: str) -> None:
     from sqlalchemy.exc import IntegrityError
 
     engine = create_engine(migrated_catalog_url)
-    insert = text(f"INSERT INTO {table} (base_filename, site) VALUES ('sro-kb001ms-20220629-00010442', 'sro')")
+    insert = text(
+        f"INSERT INTO {table} (base_filename, site) VALUES ('sro-kb001ms-20220629-00010442', 'sro')"
+    )
     with engine.begin() as connection:
         connection.execute(insert)
     with pytest.raises(IntegrityError), engine.begin() as connection:

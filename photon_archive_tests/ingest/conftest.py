@@ -23,14 +23,18 @@ class Archive:
     settings: Settings
     instance: DagsterInstance
 
-    def put(self, key: str, body: bytes, content_type: str = "application/octet-stream", **metadata: str) -> None:
+    def put(
+        self, key: str, body: bytes, content_type: str = "application/octet-stream", **metadata: str
+    ) -> None:
         client("s3").put_object(
             Bucket=self.settings.bucket, Key=key, Body=body, ContentType=content_type, Metadata=metadata
         )
 
     def ref(self, key: str) -> ObjectRef:
         head = client("s3").head_object(Bucket=self.settings.bucket, Key=key)
-        return ObjectRef(key, ObjectEvent.CREATED, head["ContentLength"], head["ETag"].strip('"'), head["LastModified"])
+        return ObjectRef(
+            key, ObjectEvent.CREATED, head["ContentLength"], head["ETag"].strip('"'), head["LastModified"]
+        )
 
     def ingest(self, items: Iterable[str | ObjectRef], raise_on_error: bool = True) -> ExecuteInProcessResult:
         objects = []

@@ -5,10 +5,8 @@ from __future__ import annotations
 import itertools
 import random
 import threading
-from dataclasses import replace
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
-
-from dagster import instance_for_test
 
 from photon_archive.aws.clients import client
 from photon_archive.definitions import resources_for
@@ -20,9 +18,11 @@ from photon_archive.thumbnails import make_thumbnail
 from photon_archive_tests.ingest.conftest import Archive
 
 NIGHT = date(2026, 11, 24)
-ROW_COLUMNS = "base_filename, site, capture_date, sort_date, right_ascension, declination, altitude, azimuth, " \
-    "header, filter_used, airmass, exposure_time, user_id, username, fits_01_exists, fits_10_exists, " \
+ROW_COLUMNS = (
+    "base_filename, site, capture_date, sort_date, right_ascension, declination, altitude, azimuth, "
+    "header, filter_used, airmass, exposure_time, user_id, username, fits_01_exists, fits_10_exists, "
     "jpg_medium_exists, jpg_small_exists, data_type, header_source"
+)
 
 
 def _services(archive: Archive) -> Services:
@@ -49,7 +49,7 @@ def _upload_exposures(archive: Archive, count: int, with_thumbnail: bool) -> dic
 
 
 def test_five_files_in_all_120_arrival_orders_give_one_and_the_same_row(archive: Archive) -> None:
-    (base, refs), = _upload_exposures(archive, 1, with_thumbnail=True).items()
+    ((base, refs),) = _upload_exposures(archive, 1, with_thumbnail=True).items()
     assert len(refs) == 5
     services = _services(archive)
     ingest_batch(refs, services, "all-at-once")
@@ -66,7 +66,7 @@ def test_five_files_in_all_120_arrival_orders_give_one_and_the_same_row(archive:
 
 
 def test_a_fits_header_stands_in_until_the_txt_arrives_and_never_replaces_it(archive: Archive) -> None:
-    (base, refs), = _upload_exposures(archive, 1, with_thumbnail=False).items()
+    ((base, refs),) = _upload_exposures(archive, 1, with_thumbnail=False).items()
     by_suffix = {ref.key.rsplit("-", 1)[1]: ref for ref in refs}
     services = _services(archive)
 
@@ -83,8 +83,10 @@ def test_a_fits_header_stands_in_until_the_txt_arrives_and_never_replaces_it(arc
     assert archive.row(base) == from_txt | {"fits_01_exists": True}
 
 
-def test_a_row_made_before_its_header_keeps_the_upload_time_until_the_header_arrives(archive: Archive) -> None:
-    (base, refs), = _upload_exposures(archive, 1, with_thumbnail=False).items()
+def test_a_row_made_before_its_header_keeps_the_upload_time_until_the_header_arrives(
+    archive: Archive,
+) -> None:
+    ((base, refs),) = _upload_exposures(archive, 1, with_thumbnail=False).items()
     jpg = next(ref for ref in refs if ref.key.endswith("EX10.jpg"))
     txt = next(ref for ref in refs if ref.key.endswith(".txt"))
     services = _services(archive)
@@ -100,37 +102,46 @@ def test_a_row_made_before_its_header_keeps_the_upload_time_until_the_header_arr
     assert late["capture_date"].date() >= NIGHT and late["jpg_medium_exists"]
 
 
-def test_two_runs_on_different_files_of_the_same_exposures_at_once_leave_one_full_row_each(archive: Archive) -> None:
+def test_two_runs_on_different_files_of_the_same_exposures_at_once_leave_one_full_row_each(
+    archive: Archive,
+) -> None:
     exposures = _upload_exposures(archive, 12, with_thumbnail=True)
     services = _services(archive)
     rng = random.Random(7)
-    for attempt in range(3):
+    for _attempt in range(3):
         archive.query("DELETE FROM images RETURNING image_id")
         halves: list[list[ObjectRef]] = [[], []]
         for refs in exposures.values():
             for ref in refs:
                 halves[rng.randrange(2)].append(ref)
         barrier = threading.Barrier(2)
-        errors: list[BaseException] = []
-
-        def run(batch: list[ObjectRef], run_id: str) -> None:
-            try:
-                barrier.wait()
-                ingest_batch(batch, services, run_id)
-            except BaseException as error:  # noqa: BLE001 - reported by the assertion below
-                errors.append(error)
-
-        threads = [threading.Thread(target=run, args=(half, f"run-{i}")) for i, half in enumerate(halves)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == [], f"attempt {attempt}: {errors}"
-        rows = archive.query("SELECT base_filename, fits_01_exists, fits_10_exists, jpg_medium_exists, "
-                             "jpg_small_exists, header_source FROM images")
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            runs = [
+                pool.submit(_ingest_at_the_barrier, barrier, half, services, f"run-{i}")
+                for i, half in enumerate(halves)
+            ]
+            for run in runs:
+                run.result()  # re-raises whatever a run raised
+        rows = archive.query(
+            "SELECT base_filename, fits_01_exists, fits_10_exists, jpg_medium_exists, "
+            "jpg_small_exists, header_source FROM images"
+        )
         assert sorted(r["base_filename"] for r in rows) == sorted(exposures)
-        assert all(r["fits_01_exists"] and r["fits_10_exists"] and r["jpg_medium_exists"] and r["jpg_small_exists"]
-                   and r["header_source"] == "txt" for r in rows)
+        assert all(
+            r["fits_01_exists"]
+            and r["fits_10_exists"]
+            and r["jpg_medium_exists"]
+            and r["jpg_small_exists"]
+            and r["header_source"] == "txt"
+            for r in rows
+        )
+
+
+def _ingest_at_the_barrier(
+    barrier: threading.Barrier, batch: list[ObjectRef], services: Services, run_id: str
+) -> None:
+    barrier.wait()
+    ingest_batch(batch, services, run_id)
 
 
 def test_the_same_batch_twice_changes_nothing(archive: Archive) -> None:
@@ -141,9 +152,12 @@ def test_the_same_batch_twice_changes_nothing(archive: Archive) -> None:
     rows = archive.query(f"SELECT image_id, {ROW_COLUMNS} FROM images ORDER BY base_filename")
     thumbnails = {
         key: client("s3").head_object(Bucket=archive.settings.bucket, Key=key)["LastModified"]
-        for key in archive.keys("data/") if key.endswith("EX11.jpg")
+        for key in archive.keys("data/")
+        if key.endswith("EX11.jpg")
     }
-    states = {row["key"]: (row["state"], row["reason"]) for row in archive.query("SELECT * FROM object_ledger")}
+    states = {
+        row["key"]: (row["state"], row["reason"]) for row in archive.query("SELECT * FROM object_ledger")
+    }
     archive.datastream()
 
     second = archive.ingest(keys)
@@ -153,7 +167,9 @@ def test_the_same_batch_twice_changes_nothing(archive: Archive) -> None:
     assert len(thumbnails) == 2
     for key, modified in thumbnails.items():
         assert client("s3").head_object(Bucket=archive.settings.bucket, Key=key)["LastModified"] == modified
-    assert {row["key"]: (row["state"], row["reason"]) for row in archive.query("SELECT * FROM object_ledger")} == states
+    assert {
+        row["key"]: (row["state"], row["reason"]) for row in archive.query("SELECT * FROM object_ledger")
+    } == states
     written = second.output_for_node("ingest_objects").thumbnails_written
     assert written == 0
     assert {r["run_id"] for r in archive.query("SELECT run_id FROM object_ledger")} == {second.run_id}

@@ -28,7 +28,12 @@ def test_an_exposure_is_catalogued_with_thumbnail_log_and_one_notification(archi
     assert result.success
     row = archive.row(base)
     assert row["site"] == "sro" and row["data_type"] == "EX"
-    assert row["fits_01_exists"] and row["fits_10_exists"] and row["jpg_medium_exists"] and row["jpg_small_exists"]
+    assert (
+        row["fits_01_exists"]
+        and row["fits_10_exists"]
+        and row["jpg_medium_exists"]
+        and row["jpg_small_exists"]
+    )
     header = json.loads(row["header"])
     assert header["SSTKNUM"].isdigit()
     assert row["capture_date"].date() in (NIGHT, date(2026, 11, 25))
@@ -39,7 +44,11 @@ def test_an_exposure_is_catalogued_with_thumbnail_log_and_one_notification(archi
     assert {archive.ledger(k)["state"] for k in keys} == {"ingested"}
     assert {archive.ledger(k)["run_id"] for k in keys} == {result.run_id}
     assert archive.datastream() == [
-        {"topic": "imagedata", "site": "sro", "data": {"s3_directory": "data", "base_filename": base, "site": "sro"}}
+        {
+            "topic": "imagedata",
+            "site": "sro",
+            "data": {"s3_directory": "data", "base_filename": base, "site": "sro"},
+        }
     ]
     logged = {item["filename"]["S"] for item in archive.table_items("recent-uploads-log")}
     assert logged == set(keys)

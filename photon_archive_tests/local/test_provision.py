@@ -28,8 +28,11 @@ def test_provisioning_creates_bucket_queues_and_tables(aws_settings: Settings) -
     for name in (settings.event_queue, dead_letter_queue_name(settings), "datastreamIncomingQueue-dev"):
         sqs.get_queue_url(QueueName=name)
     event_url = sqs.get_queue_url(QueueName=settings.event_queue)["QueueUrl"]
-    redrive = json.loads(sqs.get_queue_attributes(QueueUrl=event_url, AttributeNames=["RedrivePolicy"])
-                         ["Attributes"]["RedrivePolicy"])
+    redrive = json.loads(
+        sqs.get_queue_attributes(QueueUrl=event_url, AttributeNames=["RedrivePolicy"])["Attributes"][
+            "RedrivePolicy"
+        ]
+    )
     assert redrive["deadLetterTargetArn"].endswith(dead_letter_queue_name(settings))
     dynamodb = client("dynamodb")
     keys = {
