@@ -50,17 +50,18 @@ class RangeReader:
         if n is None or n < 0:
             n = self.size - self.position
         end = min(self.position + n, self.size)
-        if end <= self.position:
-            return b""
-        buffer_end = self._buffer_start + len(self._buffer)
-        if not (self._buffer_start <= self.position and end <= buffer_end):
-            fetch_end = min(max(end, self.position + self.chunk), self.size)
-            self._buffer = self._get(self.position, fetch_end)
-            self._buffer_start = self.position
-        offset = self.position - self._buffer_start
-        data = self._buffer[offset : offset + (end - self.position)]
-        self.position += len(data)
-        return data
+        out = bytearray()
+        while self.position < end:
+            offset = self.position - self._buffer_start
+            if 0 <= offset < len(self._buffer):
+                taken = self._buffer[offset : offset + (end - self.position)]
+                out += taken
+                self.position += len(taken)
+            else:
+                # Past the buffer: fetch from here on, never again what was already fetched.
+                self._buffer = self._get(self.position, min(max(end, self.position + self.chunk), self.size))
+                self._buffer_start = self.position
+        return bytes(out)
 
     def readinto(self, target: Any) -> int:
         data = self.read(len(target))
