@@ -142,20 +142,14 @@ def run_dev(settings: Settings, port: int, emulator_port: int, exposures: int) -
         _write_stack_file(state, emulator.environment())
         environment = {**os.environ, "DAGSTER_HOME": str(_dagster_home(state))}
         environment["PHOTON_ARCHIVE_STATE_DIR"] = str(state)
+        command = ["dagster", "dev", "-m", "photon_archive.definitions", "-h", "127.0.0.1", "-p", str(port)]
         dagster = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "dagster",
-                "dev",
-                "-m",
-                "photon_archive.definitions",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(port),
-            ],
+            [sys.executable, "-m", *command],
             env=environment,
+            cwd=state,  # not the checkout: its production dagster.yaml is not this instance's
+            # dagster dev stops its webserver and daemon on SIGINT; a shell starts background
+            # commands with SIGINT ignored, so the child gets the default back.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         _wait_for_webserver(port, dagster)
         print(f"Dagster UI on http://127.0.0.1:{port}", flush=True)
@@ -167,7 +161,7 @@ def run_dev(settings: Settings, port: int, emulator_port: int, exposures: int) -
         if dagster and dagster.poll() is None:
             dagster.send_signal(signal.SIGINT)
             try:
-                dagster.wait(timeout=30)
+                dagster.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 dagster.kill()
         (state / STACK_FILE).unlink(missing_ok=True)
@@ -219,13 +213,13 @@ def _wait_for_webserver(port: int, process: subprocess.Popen[bytes], timeout_s: 
 
 
 def _wait_for_signal(process: subprocess.Popen[bytes] | None = None) -> None:
+    """Until Ctrl-C or SIGTERM (or ``process`` ends). Both handled explicitly: a shell starts
+    background commands with SIGINT ignored."""
     stop = []
-    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
-    try:
-        while not stop and (process is None or process.poll() is None):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.append(True))
+    while not stop and (process is None or process.poll() is None):
+        time.sleep(0.5)
 
 
 def _redacted(url: str) -> str:
