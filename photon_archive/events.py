@@ -1,0 +1,105 @@
+"""S3 event notifications, as they arrive on the event queue: which objects were created or removed.
+
+A message is an S3 event (``{"Records": [...]}``), the same wrapped in an SNS notification, or S3's
+``s3:TestEvent``. Keys in records are URL-encoded (``+`` is a space). Anything else is refused with a
+``Rejected`` whose reason says what is wrong, so one bad message never stalls the queue.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from photon_archive.errors import Rejected
+from photon_archive.naming import decode_event_key
+
+MAX_MESSAGE_BYTES = 256 * 1024  # SQS's own limit on a message body
+
+
+@dataclass(frozen=True)
+class S3Event:
+    """One object event of one record."""
+
+    bucket: str
+    key: str
+    removed: bool
+    size: int | None
+    etag: str | None
+    event_time: datetime | None
+    sequencer: str | None
+
+
+def parse_event_message(body: str, max_bytes: int = MAX_MESSAGE_BYTES) -> list[S3Event]:
+    """The object events in one queue message; an empty list for test events and other event kinds."""
+    if len(body.encode("utf-8", "surrogatepass")) > max_bytes:
+        raise Rejected(f"event message is larger than the limit of {max_bytes:,} bytes")
+    document = _json(body, "event message")
+    if isinstance(document, dict) and document.get("Type") == "Notification" and "Message" in document:
+        inner = document["Message"]
+        if not isinstance(inner, str):
+            raise Rejected("SNS notification's Message is not a string")
+        document = _json(inner, "SNS notification's Message")
+    if not isinstance(document, dict):
+        raise Rejected(f"event message is a JSON {type(document).__name__}, not an object")
+    if document.get("Event") == "s3:TestEvent":
+        return []
+    records = document.get("Records")
+    if not isinstance(records, list):
+        raise Rejected("event message has no Records list")
+    events = []
+    for index, record in enumerate(records):
+        event = _record(record, index)
+        if event is not None:
+            events.append(event)
+    return events
+
+
+def _json(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise Rejected(f"{what} is not valid JSON: {error}") from None
+
+
+def _record(record: Any, index: int) -> S3Event | None:
+    where = f"record {index}"
+    if not isinstance(record, dict):
+        raise Rejected(f"{where} is not a JSON object")
+    name = record.get("eventName")
+    if not isinstance(name, str):
+        raise Rejected(f"{where} has no eventName")
+    if name.startswith("s3:"):
+        name = name[3:]
+    if not name.startswith(("ObjectCreated:", "ObjectRemoved:")):
+        return None  # restores, replication, tagging…: nothing for the catalog
+    s3 = record.get("s3")
+    bucket = s3.get("bucket") if isinstance(s3, dict) else None
+    obj = s3.get("object") if isinstance(s3, dict) else None
+    if not isinstance(obj, dict) or not isinstance(obj.get("key"), str) or not obj["key"]:
+        raise Rejected(f"{where} has no s3.object.key")
+    size = obj.get("size")
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+        raise Rejected(f"{where} has a size that is not a byte count: {size!r}")
+    etag = obj.get("eTag", obj.get("etag"))
+    return S3Event(
+        bucket=str(bucket.get("name", "")) if isinstance(bucket, dict) else "",
+        key=decode_event_key(obj["key"]),
+        removed=name.startswith("ObjectRemoved:"),
+        size=size,
+        etag=etag.strip('"') if isinstance(etag, str) and etag else None,
+        event_time=_time(record.get("eventTime"), where),
+        sequencer=obj.get("sequencer") if isinstance(obj.get("sequencer"), str) else None,
+    )
+
+
+def _time(value: Any, where: str) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise Rejected(f"{where} has an eventTime that is not a string")
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise Rejected(f"{where} has an eventTime that is not ISO 8601: {value!r}") from None
