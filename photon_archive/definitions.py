@@ -14,10 +14,14 @@ from typing import Any
 from dagster import Definitions, EnvVar
 
 from photon_archive.aws.bucket import Bucket
-from photon_archive.aws.queues import Datastream
+from photon_archive.aws.queues import Datastream, EventQueue
 from photon_archive.aws.tables import Tables
 from photon_archive.catalog.resource import Catalog
 from photon_archive.ingest.job import IngestRules, ingest
+from photon_archive.ingest.replay import replay
+from photon_archive.sensors.delivery import Delivery
+from photon_archive.sensors.event_queue import s3_event_queue
+from photon_archive.sensors.prefix_scan import s3_prefix_scan
 from photon_archive.settings import ENVIRONMENT, Settings
 
 DEPLOYMENTS = ("local", "aws")
@@ -40,6 +44,10 @@ def resources_for(settings: Settings, deployment: str = "local") -> dict[str, An
             expiration_tracker=settings.expiration_table,
             upload_log=settings.upload_log_table,
         ),
+        "event_queue": EventQueue(
+            queue_name=settings.event_queue, dead_letter_queue_name=settings.event_dead_letter_queue
+        ),
+        "delivery": Delivery(watched_prefixes=list(settings.watched_prefixes)),
         "ingest_rules": IngestRules(
             thumbnail_height=settings.thumbnail_height,
             upload_log_ttl_hours=settings.upload_log_ttl_hours,
@@ -49,7 +57,11 @@ def resources_for(settings: Settings, deployment: str = "local") -> dict[str, An
 
 
 def build_definitions(settings: Settings, deployment: str = "local") -> Definitions:
-    return Definitions(jobs=[ingest], resources=resources_for(settings, deployment))
+    return Definitions(
+        jobs=[ingest, replay],
+        sensors=[s3_event_queue, s3_prefix_scan],
+        resources=resources_for(settings, deployment),
+    )
 
 
 defs = build_definitions(Settings.from_env(), os.environ.get("PHOTON_ARCHIVE_DEPLOYMENT", "local"))

@@ -25,6 +25,7 @@ class Settings:
     database_url: str = ""
     bucket: str = "photonranch-001"
     event_queue: str = "photonranch-001-object-events"
+    event_dead_letter_queue: str = ""
     stage: str = "dev"
     datastream_queue: str = ""
     info_images_table: str = "info-images"
@@ -41,6 +42,8 @@ class Settings:
         if not self.database_url:
             path = Path(self.state_dir).resolve() / "catalog.sqlite"
             object.__setattr__(self, "database_url", f"sqlite:///{path}")
+        if not self.event_dead_letter_queue:
+            object.__setattr__(self, "event_dead_letter_queue", f"{self.event_queue}-dead-letter")
         if not self.datastream_queue:
             object.__setattr__(self, "datastream_queue", f"datastreamIncomingQueue-{self.stage}")
 
@@ -68,6 +71,7 @@ ENVIRONMENT: dict[str, str] = {
     "database_url": "PHOTON_ARCHIVE_DATABASE_URL",
     "bucket": "PHOTON_ARCHIVE_BUCKET",
     "event_queue": "PHOTON_ARCHIVE_EVENT_QUEUE",
+    "event_dead_letter_queue": "PHOTON_ARCHIVE_EVENT_DEAD_LETTER_QUEUE",
     "stage": "PHOTON_ARCHIVE_STAGE",
     "datastream_queue": "PHOTON_ARCHIVE_DATASTREAM_QUEUE",
     "info_images_table": "PHOTON_ARCHIVE_INFO_IMAGES_TABLE",

@@ -1,19 +1,19 @@
-"""An archive on real parts: moto's server for S3/SQS/DynamoDB and a migrated PostgreSQL catalog."""
+"""An archive on real parts, for tests: moto's server for S3/SQS/DynamoDB and a migrated PostgreSQL
+catalog, with the reads a test makes of them."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-import pytest
-from dagster import DagsterInstance, ExecuteInProcessResult, instance_for_test
+from dagster import DagsterInstance, ExecuteInProcessResult
 from sqlalchemy import create_engine, text
 
 from photon_archive.aws.clients import client
-from photon_archive.catalog.schema import upgrade
 from photon_archive.definitions import build_definitions
+from photon_archive.ingest.job import ingest_run_config
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef
 from photon_archive.settings import Settings
 
@@ -37,23 +37,15 @@ class Archive:
         )
 
     def ingest(self, items: Iterable[str | ObjectRef], raise_on_error: bool = True) -> ExecuteInProcessResult:
-        objects = []
-        for item in items:
-            ref = item if isinstance(item, ObjectRef) else ObjectRef(item)
-            entry: dict[str, Any] = {"key": ref.key, "event": ref.event.value}
-            if ref.complete:
-                entry.update(size=ref.size, etag=ref.etag, last_modified=ref.last_modified.isoformat())  # type: ignore[union-attr]
-            objects.append(entry)
+        refs = [item if isinstance(item, ObjectRef) else ObjectRef(item) for item in items]
         job = build_definitions(self.settings).resolve_job_def("ingest")
         return job.execute_in_process(
-            run_config={"ops": {"ingest_objects": {"config": {"objects": objects}}}},
-            instance=self.instance,
-            raise_on_error=raise_on_error,
+            run_config=ingest_run_config(refs), instance=self.instance, raise_on_error=raise_on_error
         )
 
     def query(self, sql: str, **params: Any) -> list[dict[str, Any]]:
         engine = create_engine(self.settings.database_url)
-        with engine.connect() as connection:
+        with engine.begin() as connection:
             rows = [dict(row._mapping) for row in connection.execute(text(sql), params)]
         engine.dispose()
         return rows
@@ -85,11 +77,3 @@ class Archive:
 
     def table_items(self, table: str) -> list[dict[str, Any]]:
         return client("dynamodb").scan(TableName=table)["Items"]
-
-
-@pytest.fixture
-def archive(aws_settings: Settings, postgres_url: str) -> Iterator[Archive]:
-    settings = replace(aws_settings, database_url=postgres_url)
-    upgrade(postgres_url)
-    with instance_for_test() as instance:
-        yield Archive(settings, instance)

@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from dagster import instance_for_test
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
@@ -16,6 +18,7 @@ from photon_archive.catalog.schema import upgrade
 from photon_archive.local.emulator import Emulator
 from photon_archive.local.provision import provision
 from photon_archive.settings import Settings
+from photon_archive_tests.archive import Archive
 
 # The machine's PostgreSQL (trust auth); CI starts it before the tests.
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
@@ -104,3 +107,12 @@ def aws_settings(emulator: Emulator, tmp_path: Path) -> Settings:
     settings = Settings(state_dir=str(tmp_path / "state"))
     provision(settings)
     return settings
+
+
+@pytest.fixture
+def archive(aws_settings: Settings, postgres_url: str) -> Iterator[Archive]:
+    """A provisioned emulator, a migrated PostgreSQL catalog and a temporary Dagster instance."""
+    settings = replace(aws_settings, database_url=postgres_url)
+    upgrade(postgres_url)
+    with instance_for_test() as instance:
+        yield Archive(settings, instance)

@@ -12,6 +12,7 @@ def test_defaults_are_the_legacy_names() -> None:
     assert settings.thumbnail_height == 128
     assert settings.watched_prefixes == ("data", "info-images", "allsky")
     assert settings.datastream_queue == "datastreamIncomingQueue-dev"
+    assert settings.event_dead_letter_queue == "photonranch-001-object-events-dead-letter"
 
 
 def test_embedded_default_catalog_is_sqlite_in_the_state_folder(tmp_path) -> None:
@@ -32,6 +33,7 @@ def test_every_setting_is_read_from_its_environment_variable() -> None:
         "PHOTON_ARCHIVE_DATABASE_URL": "postgresql://archive@db/photon",
         "PHOTON_ARCHIVE_BUCKET": "other-bucket",
         "PHOTON_ARCHIVE_EVENT_QUEUE": "events",
+        "PHOTON_ARCHIVE_EVENT_DEAD_LETTER_QUEUE": "events-dlq",
         "PHOTON_ARCHIVE_INFO_IMAGES_TABLE": "ii",
         "PHOTON_ARCHIVE_EXPIRATION_TABLE": "et",
         "PHOTON_ARCHIVE_UPLOAD_LOG_TABLE": "ul",
@@ -44,6 +46,7 @@ def test_every_setting_is_read_from_its_environment_variable() -> None:
     settings = Settings.from_env(environ)
     assert settings.database_url == "postgresql://archive@db/photon"
     assert (settings.bucket, settings.event_queue) == ("other-bucket", "events")
+    assert settings.event_dead_letter_queue == "events-dlq"
     assert (settings.info_images_table, settings.expiration_table, settings.upload_log_table) == (
         "ii",
         "et",

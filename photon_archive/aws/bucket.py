@@ -113,10 +113,15 @@ class Bucket(ConfigurableResource):  # type: ignore[type-arg]
     def put(self, key: str, body: bytes, content_type: str) -> None:
         client("s3").put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
 
-    def list_objects(self, prefix: str, start_after: str = "") -> Iterator[ObjectInfo]:
-        """Every object under ``prefix`` after ``start_after``, in key order, page by page."""
+    def list_objects(
+        self, prefix: str, start_after: str = "", limit: int | None = None
+    ) -> Iterator[ObjectInfo]:
+        """The objects under ``prefix`` after ``start_after`` (at most ``limit``), in key order."""
         paginator = client("s3").get_paginator("list_objects_v2")
-        pages = paginator.paginate(Bucket=self.bucket, Prefix=prefix, StartAfter=start_after)
+        pagination = {"MaxItems": limit, "PageSize": min(limit, 1000)} if limit else {}
+        pages = paginator.paginate(
+            Bucket=self.bucket, Prefix=prefix, StartAfter=start_after, PaginationConfig=pagination
+        )
         for page in pages:
             for item in page.get("Contents", []):
                 yield ObjectInfo(

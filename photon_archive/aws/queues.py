@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from dagster import ConfigurableResource
@@ -21,8 +24,6 @@ def _queue_url(name: str, endpoint: str | None) -> str:
 
 def queue_url(name: str) -> str:
     """Looked up once per process and queue, not once per message."""
-    import os
-
     return _queue_url(name, os.environ.get("AWS_ENDPOINT_URL"))
 
 
@@ -45,3 +46,52 @@ class Datastream(ConfigurableResource):  # type: ignore[type-arg]
             if failed:
                 raise RuntimeError(f"the datastream queue refused {len(failed)} messages: {failed[0]}")
         return len(messages)
+
+
+@dataclass(frozen=True)
+class ReceivedMessage:
+    message_id: str
+    receipt_handle: str
+    body: str
+
+
+class EventQueue(ConfigurableResource):  # type: ignore[type-arg]
+    """The queue the bucket sends its ObjectCreated/ObjectRemoved events to, and its dead letters."""
+
+    queue_name: str
+    dead_letter_queue_name: str
+
+    def receive(self, max_messages: int, seconds: float) -> list[ReceivedMessage]:
+        """Up to ``max_messages``, for at most about ``seconds``; stops early when the queue is empty."""
+        sqs = client("sqs")
+        url = queue_url(self.queue_name)
+        deadline = time.monotonic() + seconds
+        received: list[ReceivedMessage] = []
+        while len(received) < max_messages and time.monotonic() < deadline:
+            response = sqs.receive_message(
+                QueueUrl=url,
+                MaxNumberOfMessages=min(SQS_BATCH, max_messages - len(received)),
+                WaitTimeSeconds=0,
+            )
+            messages = response.get("Messages", [])
+            if not messages:
+                break
+            received.extend(ReceivedMessage(m["MessageId"], m["ReceiptHandle"], m["Body"]) for m in messages)
+        return received
+
+    def delete(self, messages: Sequence[ReceivedMessage]) -> None:
+        sqs = client("sqs")
+        url = queue_url(self.queue_name)
+        for start in range(0, len(messages), SQS_BATCH):
+            chunk = messages[start : start + SQS_BATCH]
+            entries = [{"Id": str(i), "ReceiptHandle": m.receipt_handle} for i, m in enumerate(chunk)]
+            sqs.delete_message_batch(QueueUrl=url, Entries=entries)
+
+    def dead_letter(self, message: ReceivedMessage, reason: str) -> None:
+        """Move a message no retry can fix to the dead-letter queue, with the reason beside it."""
+        client("sqs").send_message(
+            QueueUrl=queue_url(self.dead_letter_queue_name),
+            MessageBody=message.body,
+            MessageAttributes={"reason": {"DataType": "String", "StringValue": reason[:1000]}},
+        )
+        self.delete([message])

@@ -83,6 +83,7 @@ class AllskyImage(ExposureColumns, Base):
 
 
 class ObjectState(StrEnum):
+    QUEUED = "queued"  # a sensor has requested a run for it; the run has not finished
     INGESTED = "ingested"
     REJECTED = "rejected"
     FAILED = "failed"
@@ -103,5 +104,7 @@ class LedgerEntry(Base):
     state: Mapped[str] = mapped_column(String(16), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     run_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The run key a sensor requested the object under, to find that run again.
+    run_key: Mapped[str | None] = mapped_column(String(64))
     first_seen_at: Mapped[datetime] = mapped_column(DateTime())
     updated_at: Mapped[datetime] = mapped_column(DateTime(), index=True)

@@ -82,13 +82,24 @@ class LedgerRecord:
 
     key: str
     state: str
-    run_id: str
+    run_id: str | None
     etag: str | None = None
     size: int | None = None
     last_modified: datetime | None = None
     prefix: str | None = None
     base_filename: str | None = None
     reason: str | None = None
+    run_key: str | None = None
+
+
+@dataclass(frozen=True)
+class KnownObject:
+    """What the ledger holds of one key."""
+
+    etag: str | None
+    state: str
+    updated_at: datetime
+    run_key: str | None
 
 
 def _insert(connection: Connection, table: Table):  # type: ignore[no-untyped-def]
@@ -175,6 +186,7 @@ def record_objects(connection: Connection, records: Iterable[LedgerRecord], now:
             "state": r.state,
             "reason": r.reason,
             "run_id": r.run_id,
+            "run_key": r.run_key,
             "first_seen_at": now,
             "updated_at": now,
         }
@@ -185,3 +197,28 @@ def record_objects(connection: Connection, records: Iterable[LedgerRecord], now:
     statement = _insert(connection, table)
     updated = {name: statement.excluded[name] for name in rows[0] if name not in ("key", "first_seen_at")}
     connection.execute(statement.on_conflict_do_update(index_elements=["key"], set_=updated), rows)
+
+
+def known_objects(connection: Connection, keys: Iterable[str]) -> dict[str, KnownObject]:
+    """The ledger's view of ``keys`` (absent keys are simply not in the result)."""
+    table: Table = LedgerEntry.__table__  # type: ignore[assignment]
+    wanted = sorted(set(keys))
+    known: dict[str, KnownObject] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        known.update(_known(connection, table.c.key.in_(chunk)))
+    return known
+
+
+def known_objects_between(connection: Connection, first: str, after_last: str) -> dict[str, KnownObject]:
+    """The ledger's keys in ``[first, after_last)``: one range scan of the primary key."""
+    table: Table = LedgerEntry.__table__  # type: ignore[assignment]
+    return _known(connection, (table.c.key >= first) & (table.c.key < after_last))
+
+
+def _known(connection: Connection, where: ColumnElement[bool]) -> dict[str, KnownObject]:
+    table: Table = LedgerEntry.__table__  # type: ignore[assignment]
+    rows = connection.execute(
+        select(table.c.key, table.c.etag, table.c.state, table.c.updated_at, table.c.run_key).where(where)
+    )
+    return {row.key: KnownObject(row.etag, row.state, row.updated_at, row.run_key) for row in rows}

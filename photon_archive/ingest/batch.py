@@ -52,6 +52,8 @@ class IngestSettings:
     upload_log_ttl: timedelta = timedelta(hours=48)
     expiration_rules: dict[tuple[str | None, str], int] = field(default_factory=dict)
     header_limits: HeaderLimits = field(default_factory=HeaderLimits)
+    # Remake thumbnails even when a newer one exists (a replay after the thumbnail rules changed).
+    rebuild_thumbnails: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,23 @@ class BatchResult:
     oldest_upload: datetime | None = None
     rejections: list[tuple[str, str]] = field(default_factory=list)
     notifications: list[dict[str, Any]] = field(default_factory=list)
+
+    def absorb(self, other: BatchResult) -> None:
+        """Add the figures of a further batch of the same run."""
+        for name in (
+            "objects",
+            "ingested",
+            "rejected",
+            "removed",
+            "failed",
+            "exposures",
+            "thumbnails_written",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        if other.oldest_upload and (self.oldest_upload is None or other.oldest_upload < self.oldest_upload):
+            self.oldest_upload = other.oldest_upload
+        self.rejections.extend(other.rejections)
+        self.notifications.extend(n for n in other.notifications if n not in self.notifications)
 
 
 @dataclass
@@ -273,7 +292,8 @@ def _ensure_thumbnail(name: ObjectName, info: ObjectInfo, services: Services) ->
     """Write the EX11 thumbnail beside a medium jpg unless a newer one is already there."""
     key = thumbnail_key(name)
     existing = services.bucket.head(key)
-    if existing is not None and existing.last_modified >= info.last_modified:
+    fresh = existing is not None and existing.last_modified >= info.last_modified
+    if fresh and not services.settings.rebuild_thumbnails:
         return False
     data = services.bucket.read(name.key, MAX_JPG_BYTES)
     thumbnail = make_thumbnail(data, services.settings.thumbnail_height, services.settings.max_image_pixels)

@@ -7,6 +7,7 @@ tells the frontend. Both retry transient failures with backoff before the run fa
 
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from dagster import (
     Backoff,
@@ -31,6 +32,8 @@ from photon_archive.ingest.objects import ObjectEvent, ObjectRef
 from photon_archive.retention import DEFAULT_EXPIRATION_RULES, parse_rules
 from photon_archive.thumbnails import DEFAULT_MAX_PIXELS
 
+# Objects per catalog transaction: bounded so a large replay never holds one huge transaction.
+BATCH_OBJECTS = 500
 TRANSIENT_RETRY = RetryPolicy(max_retries=3, delay=2, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
 
 
@@ -55,6 +58,21 @@ class ObjectConfig(Config):
 
 class IngestConfig(Config):
     objects: list[ObjectConfig]
+
+
+def ingest_run_config(refs: list[ObjectRef]) -> dict[str, Any]:
+    """The run config of an ingest run for ``refs``, as a sensor or a test launches it."""
+    objects = []
+    for ref in refs:
+        entry: dict[str, Any] = {"key": ref.key, "event": ref.event.value}
+        if ref.size is not None:
+            entry["size"] = ref.size
+        if ref.etag is not None:
+            entry["etag"] = ref.etag
+        if ref.last_modified is not None:
+            entry["last_modified"] = ref.last_modified.isoformat()
+        objects.append(entry)
+    return {"ops": {"ingest_objects": {"config": {"objects": objects}}}}
 
 
 class IngestRules(ConfigurableResource):  # type: ignore[type-arg]
@@ -84,11 +102,18 @@ def ingest_objects(
     ingest_rules: IngestRules,
 ) -> Output[BatchResult]:
     """Catalog rows, ledger, thumbnails, upload log and expiration entries for every object."""
+    services = Services(bucket, tables, catalog.engine(), ingest_rules.settings())
+    return run_batches(context, [o.ref() for o in config.objects], services)
+
+
+def run_batches(
+    context: OpExecutionContext, refs: list[ObjectRef], services: Services
+) -> Output[BatchResult]:
+    """Ingest ``refs`` a bounded batch at a time; the run's metadata says what happened."""
     started = time.monotonic()
-    services = Services(
-        bucket=bucket, tables=tables, engine=catalog.engine(), settings=ingest_rules.settings()
-    )
-    result = ingest_batch([o.ref() for o in config.objects], services, context.run_id)
+    result = BatchResult()
+    for start in range(0, len(refs), BATCH_OBJECTS):
+        result.absorb(ingest_batch(refs[start : start + BATCH_OBJECTS], services, context.run_id))
     for key, reason in result.rejections:
         context.log.warning(f"rejected {key}: {reason}")
     lag = (datetime.now(UTC) - result.oldest_upload).total_seconds() if result.oldest_upload else 0.0

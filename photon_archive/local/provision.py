@@ -37,10 +37,6 @@ def table_specs(settings: Settings) -> list[TableSpec]:
     ]
 
 
-def dead_letter_queue_name(settings: Settings) -> str:
-    return f"{settings.event_queue}-dead-letter"
-
-
 def provision(settings: Settings) -> dict[str, Any]:
     """Create whatever is missing; return the names and addresses of everything."""
     event_queue_url = _provision_event_queue(settings)
@@ -70,7 +66,7 @@ def _queue_arn(url: str) -> str:
 
 
 def _provision_event_queue(settings: Settings) -> str:
-    dead_letter_arn = _queue_arn(_queue(dead_letter_queue_name(settings), {}))
+    dead_letter_arn = _queue_arn(_queue(settings.event_dead_letter_queue, {}))
     url = _queue(settings.event_queue, {})
     arn = _queue_arn(url)
     policy = {

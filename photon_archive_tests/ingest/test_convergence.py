@@ -15,7 +15,7 @@ from photon_archive.ingest.objects import ObjectRef
 from photon_archive.local.sample import sample_exposures
 from photon_archive.naming import parse_key, thumbnail_key
 from photon_archive.thumbnails import make_thumbnail
-from photon_archive_tests.ingest.conftest import Archive
+from photon_archive_tests.archive import Archive
 
 NIGHT = date(2026, 11, 24)
 ROW_COLUMNS = (

@@ -6,7 +6,7 @@ import json
 from datetime import date
 
 from photon_archive.local.sample import sample_exposures
-from photon_archive_tests.ingest.conftest import Archive
+from photon_archive_tests.archive import Archive
 
 NIGHT = date(2026, 11, 24)
 

@@ -10,7 +10,7 @@ from astropy.io import fits
 
 from photon_archive.aws.bucket import RangeReader
 from photon_archive.headers import read_fits_header
-from photon_archive_tests.ingest.conftest import Archive
+from photon_archive_tests.archive import Archive
 
 BASE = "sro-kb001ms-20261124-00000042"
 TARGET_BYTES = 100 * 1024 * 1024

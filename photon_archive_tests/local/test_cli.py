@@ -37,7 +37,12 @@ def test_upload_sample_sends_a_night_header_first(aws_settings: Settings, monkey
     for exposure in range(3):
         files = keys[exposure * 4 : exposure * 4 + 4]
         assert files[0].endswith("-EX00.txt")
-        assert {f.rsplit("-", 1)[1] for f in files} == {"EX00.txt", "EX01.fits.bz2", "EX10.fits.fz", "EX10.jpg"}
+        assert {f.rsplit("-", 1)[1] for f in files} == {
+            "EX00.txt",
+            "EX01.fits.bz2",
+            "EX10.fits.fz",
+            "EX10.jpg",
+        }
     header = client("s3").get_object(Bucket=aws_settings.bucket, Key=keys[0])["Body"].read()
     assert fits.Header.fromstring(header.decode("ascii"))["SITE"] == "tst"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from photon_archive.aws.clients import client
-from photon_archive.local.provision import dead_letter_queue_name, provision
+from photon_archive.local.provision import provision
 from photon_archive.settings import Settings
 
 
@@ -25,7 +25,7 @@ def test_provisioning_creates_bucket_queues_and_tables(aws_settings: Settings) -
     settings = aws_settings
     assert settings.bucket in {b["Name"] for b in client("s3").list_buckets()["Buckets"]}
     sqs = client("sqs")
-    for name in (settings.event_queue, dead_letter_queue_name(settings), "datastreamIncomingQueue-dev"):
+    for name in (settings.event_queue, settings.event_dead_letter_queue, "datastreamIncomingQueue-dev"):
         sqs.get_queue_url(QueueName=name)
     event_url = sqs.get_queue_url(QueueName=settings.event_queue)["QueueUrl"]
     redrive = json.loads(
@@ -33,7 +33,7 @@ def test_provisioning_creates_bucket_queues_and_tables(aws_settings: Settings) -
             "RedrivePolicy"
         ]
     )
-    assert redrive["deadLetterTargetArn"].endswith(dead_letter_queue_name(settings))
+    assert redrive["deadLetterTargetArn"].endswith(settings.event_dead_letter_queue)
     dynamodb = client("dynamodb")
     keys = {
         name: dynamodb.describe_table(TableName=name)["Table"]["KeySchema"]

@@ -1,0 +1,26 @@
+"""object ledger: the run key a sensor requested an object under
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-25
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("object_ledger") as batch:
+        batch.add_column(sa.Column("run_key", sa.String(length=64)))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("object_ledger") as batch:
+        batch.drop_column("run_key")

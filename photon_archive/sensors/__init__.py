@@ -1,0 +1,1 @@
+"""Sensors that turn new S3 objects into ingest runs: the event queue (fast) and prefix scans (complete)."""

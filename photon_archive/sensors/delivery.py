@@ -1,0 +1,168 @@
+"""What both sensors share: which objects still need an ingest, how they become runs, and the
+ledger rows that make a request durable before its event message is deleted.
+
+An object version is requested once: the sensor writes a ``queued`` ledger row with the run key
+before it returns the run request, and skips any version the ledger already has. A ``queued`` row
+whose run never appeared (the daemon died between the two) is requested again after a while.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from dagster import ConfigurableResource, DagsterInstance, RunRequest, RunsFilter
+from sqlalchemy import Engine
+
+from photon_archive.catalog.models import ObjectState
+from photon_archive.catalog.store import KnownObject, LedgerRecord, known_objects, record_objects
+from photon_archive.errors import Rejected
+from photon_archive.ingest.job import ingest_run_config
+from photon_archive.ingest.objects import ObjectEvent, ObjectRef, naive_utc
+from photon_archive.naming import parse_key
+
+TAG_SOURCE = "photon_archive/source"
+TAG_PREFIX = "photon_archive/prefix"
+TAG_SITE = "photon_archive/site"
+TAG_OBJECTS = "photon_archive/objects"
+
+
+class Delivery(ConfigurableResource):  # type: ignore[type-arg]
+    """How much one sensor tick and one run take on."""
+
+    watched_prefixes: list[str] = ["data", "info-images", "allsky"]
+    max_objects_per_run: int = 500
+    tick_seconds: float = 20.0
+    tick_max_messages: int = 2000
+    requeue_after_minutes: float = 15.0
+    scan_lookback_days: int = 2
+    sweep_page: int = 1000
+
+    def watches(self, key: str) -> bool:
+        return key.partition("/")[0] in self.watched_prefixes and "/" in key
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    run_key: str
+    refs: list[ObjectRef]
+    tags: dict[str, str]
+
+    def run_request(self) -> RunRequest:
+        return RunRequest(run_key=self.run_key, run_config=ingest_run_config(self.refs), tags=self.tags)
+
+
+def needs_ingest(
+    ref: ObjectRef,
+    known: KnownObject | None,
+    now: datetime,
+    requeue_after: timedelta,
+    run_exists: Callable[[str], bool],
+) -> bool:
+    """Whether ``ref`` is news to the ledger: a version it lacks, or a request that got lost."""
+    if known is None:
+        return True
+    if ref.event is ObjectEvent.REMOVED:
+        return known.state != ObjectState.REMOVED
+    if known.state == ObjectState.REMOVED or (ref.etag is not None and known.etag != ref.etag):
+        return True
+    if known.state == ObjectState.QUEUED and known.updated_at < now - requeue_after:
+        return known.run_key is None or not run_exists(known.run_key)
+    return False
+
+
+def latest_per_key(refs: Iterable[ObjectRef]) -> list[ObjectRef]:
+    """One reference per key: the latest event, as far as event times tell."""
+    latest: dict[str, ObjectRef] = {}
+    epoch = datetime.min
+    for ref in sorted(refs, key=lambda r: naive_utc(r.last_modified) if r.last_modified else epoch):
+        latest[ref.key] = ref
+    return list(latest.values())
+
+
+def plan_runs(refs: Sequence[ObjectRef], source: str, max_objects_per_run: int) -> list[PlannedRun]:
+    """Runs of at most ``max_objects_per_run`` objects, one prefix each, files of an exposure together.
+
+    The run key is a digest of the object versions, so the same request made twice (a tick
+    evaluated again after a daemon restart) launches one run.
+    """
+    by_prefix: dict[str, list[ObjectRef]] = {}
+    for ref in sorted(refs, key=lambda r: r.key):
+        by_prefix.setdefault(ref.key.partition("/")[0], []).append(ref)
+    plans = []
+    for prefix, group in sorted(by_prefix.items()):
+        for start in range(0, len(group), max_objects_per_run):
+            chunk = group[start : start + max_objects_per_run]
+            digest = hashlib.sha256()
+            for ref in chunk:
+                digest.update(f"{ref.key}\0{ref.event.value}\0{ref.etag}\0{ref.last_modified}\n".encode())
+            sites = {_site(ref.key) for ref in chunk} - {None}
+            tags = {
+                TAG_SOURCE: source,
+                TAG_PREFIX: prefix,
+                TAG_SITE: sites.pop() if len(sites) == 1 else "several",
+                TAG_OBJECTS: str(len(chunk)),
+            }
+            plans.append(PlannedRun(f"{source}-{digest.hexdigest()[:40]}", chunk, tags))
+    return plans
+
+
+def request_new(
+    refs: Sequence[ObjectRef],
+    engine: Engine,
+    delivery: Delivery,
+    source: str,
+    now: datetime,
+    run_exists: Callable[[str], bool],
+) -> list[PlannedRun]:
+    """Plan runs for the refs the ledger does not have yet and record them as queued."""
+    refs = [ref for ref in latest_per_key(refs) if delivery.watches(ref.key)]
+    with engine.connect() as connection:
+        known = known_objects(connection, [ref.key for ref in refs])
+    requeue_after = timedelta(minutes=delivery.requeue_after_minutes)
+    new = [ref for ref in refs if needs_ingest(ref, known.get(ref.key), now, requeue_after, run_exists)]
+    plans = plan_runs(new, source, delivery.max_objects_per_run)
+    queued = [
+        LedgerRecord(
+            key=ref.key,
+            state=ObjectState.QUEUED.value,
+            run_id=None,
+            etag=ref.etag,
+            size=ref.size,
+            last_modified=naive_utc(ref.last_modified) if ref.last_modified else None,
+            prefix=ref.key.partition("/")[0],
+            base_filename=_base_filename(ref.key),
+            run_key=plan.run_key,
+        )
+        for plan in plans
+        for ref in plan.refs
+    ]
+    with engine.begin() as connection:
+        record_objects(connection, queued, now)
+    return plans
+
+
+def run_exists_in(instance: DagsterInstance) -> Callable[[str], bool]:
+    """Whether any run was launched under a run key, in this Dagster instance."""
+
+    def exists(run_key: str) -> bool:
+        filters = RunsFilter(tags={"dagster/run_key": run_key})
+        return bool(instance.get_run_records(filters=filters, limit=1))
+
+    return exists
+
+
+def _site(key: str) -> str | None:
+    try:
+        return parse_key(key).site
+    except Rejected:  # a bad name is the ingest's to reject and record, with its reason
+        return None
+
+
+def _base_filename(key: str) -> str | None:
+    try:
+        return parse_key(key).base_filename
+    except Rejected:
+        return None

@@ -1,0 +1,66 @@
+"""The low-latency path: S3 object events from the event queue become ingest runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from dagster import DefaultSensorStatus, SensorEvaluationContext, SensorResult, SkipReason, sensor
+
+from photon_archive.aws.bucket import Bucket
+from photon_archive.aws.queues import EventQueue, ReceivedMessage
+from photon_archive.catalog.resource import Catalog
+from photon_archive.errors import Rejected
+from photon_archive.events import parse_event_message
+from photon_archive.ingest.objects import ObjectEvent, ObjectRef
+from photon_archive.sensors.delivery import Delivery, request_new, run_exists_in
+
+
+@sensor(
+    job_name="ingest",
+    minimum_interval_seconds=5,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Drains the S3 event queue into ingest runs, deleting a message once its objects are queued.",
+)
+def s3_event_queue(
+    context: SensorEvaluationContext,
+    event_queue: EventQueue,
+    bucket: Bucket,
+    catalog: Catalog,
+    delivery: Delivery,
+) -> SensorResult | SkipReason:
+    messages = event_queue.receive(delivery.tick_max_messages, delivery.tick_seconds)
+    if not messages:
+        return SkipReason("the event queue is empty")
+    refs: list[ObjectRef] = []
+    readable: list[ReceivedMessage] = []
+    for message in messages:
+        try:
+            events = parse_event_message(message.body)
+        except Rejected as rejection:
+            context.log.warning(f"event message {message.message_id} dead-lettered: {rejection.reason}")
+            event_queue.dead_letter(message, rejection.reason)
+            continue
+        readable.append(message)
+        refs.extend(
+            ObjectRef(
+                key=event.key,
+                event=ObjectEvent.REMOVED if event.removed else ObjectEvent.CREATED,
+                size=event.size,
+                etag=event.etag,
+                last_modified=event.event_time,
+            )
+            for event in events
+            if event.bucket in ("", bucket.bucket)
+        )
+    plans = request_new(
+        refs,
+        catalog.engine(),
+        delivery,
+        "event",
+        datetime.now(UTC).replace(tzinfo=None),
+        run_exists_in(context.instance),
+    )
+    # Only now, with every object queued in the ledger, may the messages go.
+    event_queue.delete(readable)
+    context.log.info(f"{len(messages)} messages, {len(refs)} object events, {len(plans)} runs requested")
+    return SensorResult(run_requests=[plan.run_request() for plan in plans])

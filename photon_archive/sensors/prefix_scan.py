@@ -1,0 +1,104 @@
+"""The completeness path: scanning the watched prefixes for objects the ledger does not have.
+
+Events get lost (notifications off, a queue purged, a message dead-lettered), so this sensor looks
+at the bucket itself. A tick lists only where new objects can be: for every source (site and
+instrument) seen under a prefix, the keys of the recent nights, which the object-name grammar puts
+together (``{site}-{instrument}-{YYYYMMDD}-…``); plus one page of a slow sweep over the whole prefix,
+resumed from the cursor, which finds new sources and anything older. So a tick costs the recent
+uploads and one page, whatever the size of the bucket.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from dagster import DefaultSensorStatus, SensorEvaluationContext, SensorResult, SkipReason, sensor
+
+from photon_archive.aws.bucket import Bucket, ObjectInfo
+from photon_archive.catalog.resource import Catalog
+from photon_archive.errors import Rejected
+from photon_archive.ingest.objects import ObjectEvent, ObjectRef
+from photon_archive.naming import parse_key
+from photon_archive.sensors.delivery import Delivery, request_new, run_exists_in
+
+
+@dataclass
+class ScanCursor:
+    """Per prefix: where the sweep stands, and the sources (``site-instrument``) seen there."""
+
+    sweep: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def loads(cls, text: str | None) -> ScanCursor:
+        if not text:
+            return cls()
+        data = json.loads(text)
+        return cls(
+            sweep=dict(data.get("sweep", {})),
+            sources={k: list(v) for k, v in data.get("sources", {}).items()},
+        )
+
+    def dumps(self) -> str:
+        return json.dumps({"sweep": self.sweep, "sources": self.sources}, sort_keys=True)
+
+    def learn(self, prefix: str, key: str) -> None:
+        try:
+            name = parse_key(key)
+        except Rejected:
+            return
+        source = f"{name.site}-{name.instrument}"
+        known = self.sources.setdefault(prefix, [])
+        if source not in known:
+            known.append(source)
+            known.sort()
+
+
+def recent_nights(today: date, lookback_days: int) -> list[str]:
+    """The dates a new upload can carry: the last nights, and tomorrow for sites east of UTC."""
+    return [(today + timedelta(days=d)).strftime("%Y%m%d") for d in range(-lookback_days, 2)]
+
+
+def scan_listing(
+    bucket: Bucket, prefix: str, cursor: ScanCursor, today: date, delivery: Delivery
+) -> list[ObjectInfo]:
+    """What one tick lists under ``prefix``: the recent nights of every known source, one sweep page."""
+    listed: dict[str, ObjectInfo] = {}
+    for source in cursor.sources.get(prefix, []):
+        for night in recent_nights(today, delivery.scan_lookback_days):
+            for info in bucket.list_objects(f"{prefix}/{source}-{night}-"):
+                listed[info.key] = info
+    page = list(bucket.list_objects(f"{prefix}/", cursor.sweep.get(prefix, ""), limit=delivery.sweep_page))
+    for info in page:
+        listed[info.key] = info
+        cursor.learn(prefix, info.key)
+    # A short page is the end of the prefix: the next sweep starts over.
+    cursor.sweep[prefix] = page[-1].key if len(page) == delivery.sweep_page else ""
+    return list(listed.values())
+
+
+@sensor(
+    job_name="ingest",
+    minimum_interval_seconds=30,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Lists the watched prefixes for objects the ledger lacks: a lost event loses no object.",
+)
+def s3_prefix_scan(
+    context: SensorEvaluationContext, bucket: Bucket, catalog: Catalog, delivery: Delivery
+) -> SensorResult | SkipReason:
+    cursor = ScanCursor.loads(context.cursor)
+    now = datetime.now(UTC)
+    refs = [
+        ObjectRef(info.key, ObjectEvent.CREATED, info.size, info.etag, info.last_modified)
+        for prefix in delivery.watched_prefixes
+        for info in scan_listing(bucket, prefix, cursor, now.date(), delivery)
+    ]
+    plans = request_new(
+        refs, catalog.engine(), delivery, "scan", now.replace(tzinfo=None), run_exists_in(context.instance)
+    )
+    if not plans:
+        return SensorResult(skip_reason=f"{len(refs)} objects listed, none new", cursor=cursor.dumps())
+    context.log.info(f"{len(refs)} objects listed, {sum(len(p.refs) for p in plans)} new")
+    return SensorResult(run_requests=[plan.run_request() for plan in plans], cursor=cursor.dumps())

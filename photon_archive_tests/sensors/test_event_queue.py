@@ -1,0 +1,158 @@
+"""The event-queue sensor, evaluated for real against moto's queue and the PostgreSQL ledger."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from dagster import SensorResult, SkipReason, build_sensor_context
+
+from photon_archive.aws.clients import client
+from photon_archive.definitions import resources_for
+from photon_archive.local.sample import sample_exposures
+from photon_archive.sensors.delivery import Delivery
+from photon_archive.sensors.event_queue import s3_event_queue
+from photon_archive_tests.archive import Archive
+
+NIGHT = date(2026, 11, 24)
+
+
+def _tick(archive: Archive, **delivery: Any) -> SensorResult | SkipReason:
+    resources = resources_for(archive.settings)
+    resources["delivery"] = Delivery(**delivery)
+    context = build_sensor_context(instance=archive.instance, resources=resources)
+    return s3_event_queue(context)
+
+
+def _upload(archive: Archive, count: int, **options: Any) -> list[str]:
+    keys = []
+    for sample in sample_exposures(night=NIGHT, count=count, **options):
+        archive.put(sample.key, sample.body, sample.content_type, **sample.metadata)
+        keys.append(sample.key)
+    return keys
+
+
+def _queue_url(archive: Archive, name: str) -> str:
+    return client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
+
+
+def _requested(result: SensorResult | SkipReason) -> list[dict]:
+    assert isinstance(result, SensorResult)
+    return [
+        entry
+        for request in result.run_requests or []
+        for entry in request.run_config["ops"]["ingest_objects"]["config"]["objects"]
+    ]
+
+
+def _drain_test_events(archive: Archive) -> None:
+    sqs = client("sqs")
+    url = _queue_url(archive, archive.settings.event_queue)
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def test_uploads_become_runs_and_their_messages_are_deleted_once_queued(archive: Archive) -> None:
+    _drain_test_events(archive)
+    keys = _upload(archive, 3)
+
+    result = _tick(archive)
+
+    objects = _requested(result)
+    assert sorted(o["key"] for o in objects) == sorted(keys)
+    assert all(o["event"] == "created" and o["size"] > 0 and o["etag"] for o in objects)
+    states = {r["key"]: r["state"] for r in archive.query("SELECT key, state FROM object_ledger")}
+    assert states == dict.fromkeys(keys, "queued")
+    attributes = client("sqs").get_queue_attributes(
+        QueueUrl=_queue_url(archive, archive.settings.event_queue),
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    assert attributes == {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"}
+    (request,) = result.run_requests
+    assert request.tags["photon_archive/source"] == "event"
+    assert request.tags["photon_archive/prefix"] == "data"
+    assert request.tags["photon_archive/site"] == "sro"
+
+
+def test_a_redelivered_message_launches_nothing_new(archive: Archive) -> None:
+    _drain_test_events(archive)
+    _upload(archive, 1)
+    sqs = client("sqs")
+    url = _queue_url(archive, archive.settings.event_queue)
+    bodies = [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+              .get("Messages", [])]
+    assert bodies
+    first = _tick(archive)
+    assert len(_requested(first)) == 4
+
+    for body in bodies:
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+    second = _tick(archive)
+
+    assert _requested(second) == []
+
+
+def test_runs_are_bounded_and_keep_an_exposure_together(archive: Archive) -> None:
+    _drain_test_events(archive)
+    keys = _upload(archive, 5)
+
+    result = _tick(archive, max_objects_per_run=8)
+
+    assert isinstance(result, SensorResult)
+    sizes = [len(r.run_config["ops"]["ingest_objects"]["config"]["objects"]) for r in result.run_requests]
+    assert max(sizes) <= 8 and sum(sizes) == len(keys)
+    assert len({r.run_key for r in result.run_requests}) == len(result.run_requests)
+
+
+def test_a_malformed_message_is_dead_lettered_with_its_reason_and_the_rest_go_on(archive: Archive) -> None:
+    _drain_test_events(archive)
+    sqs = client("sqs")
+    sqs.send_message(QueueUrl=_queue_url(archive, archive.settings.event_queue), MessageBody="{not json")
+    keys = _upload(archive, 1)
+
+    result = _tick(archive)
+
+    assert sorted(o["key"] for o in _requested(result)) == sorted(keys)
+    dead = sqs.receive_message(
+        QueueUrl=_queue_url(archive, archive.settings.event_dead_letter_queue),
+        MessageAttributeNames=["All"],
+        MaxNumberOfMessages=10,
+    )["Messages"]
+    assert [m["Body"] for m in dead] == ["{not json"]
+    assert "not valid JSON" in dead[0]["MessageAttributes"]["reason"]["StringValue"]
+
+
+def test_removals_and_unwatched_prefixes(archive: Archive) -> None:
+    _drain_test_events(archive)
+    keys = _upload(archive, 1)
+    assert len(_requested(_tick(archive))) == 4
+    s3 = client("s3")
+    s3.delete_object(Bucket=archive.settings.bucket, Key=keys[-1])
+    s3.put_object(Bucket=archive.settings.bucket, Key="test/sro-kb001ms-20261124-00000001-EX00.txt", Body=b"x")
+
+    objects = _requested(_tick(archive))
+
+    assert [(o["key"], o["event"]) for o in objects] == [(keys[-1], "removed")]
+
+
+def test_sns_wrapped_events_and_url_encoded_keys(archive: Archive) -> None:
+    _drain_test_events(archive)
+    key = "data/sro-kb001ms-20261124-00000001-EX00.txt"
+    archive.put(key, b"header")
+    _drain_test_events(archive)
+    record = {
+        "eventName": "ObjectCreated:Put",
+        "eventTime": "2026-11-25T01:02:03.000Z",
+        "s3": {"bucket": {"name": archive.settings.bucket}, "object": {"key": key.replace("/", "%2F"), "size": 6}},
+    }
+    envelope = {"Type": "Notification", "Message": json.dumps({"Records": [record]})}
+    client("sqs").send_message(
+        QueueUrl=_queue_url(archive, archive.settings.event_queue), MessageBody=json.dumps(envelope)
+    )
+
+    objects = _requested(_tick(archive))
+
+    assert Counter(o["key"] for o in objects) == {key: 1}

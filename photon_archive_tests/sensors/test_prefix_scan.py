@@ -1,0 +1,116 @@
+"""The prefix-scan sensor: with no events at all, it alone finds every object."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from dagster import SensorResult, build_sensor_context
+
+from photon_archive.aws.clients import client
+from photon_archive.definitions import build_definitions, resources_for
+from photon_archive.local.provision import set_bucket_notifications
+from photon_archive.local.sample import sample_exposures
+from photon_archive.sensors.delivery import Delivery
+from photon_archive.sensors.prefix_scan import recent_nights, s3_prefix_scan
+from photon_archive_tests.archive import Archive
+
+
+def _tick(archive: Archive, cursor: str | None = None, **delivery: Any) -> SensorResult:
+    resources = resources_for(archive.settings)
+    resources["delivery"] = Delivery(**delivery)
+    context = build_sensor_context(instance=archive.instance, resources=resources, cursor=cursor)
+    result = s3_prefix_scan(context)
+    assert isinstance(result, SensorResult)
+    return result
+
+
+def _keys(result: SensorResult) -> list[str]:
+    return sorted(
+        entry["key"]
+        for request in result.run_requests or []
+        for entry in request.run_config["ops"]["ingest_objects"]["config"]["objects"]
+    )
+
+
+def _upload(archive: Archive, night: date, count: int, site: str = "sro", first_counter: int = 1) -> list[str]:
+    keys = []
+    for sample in sample_exposures(night=night, count=count, site=site, first_counter=first_counter):
+        archive.put(sample.key, sample.body, sample.content_type)
+        keys.append(sample.key)
+    return keys
+
+
+def _run(archive: Archive, result: SensorResult) -> None:
+    job = build_definitions(archive.settings).resolve_job_def("ingest")
+    for request in result.run_requests or []:
+        assert job.execute_in_process(run_config=request.run_config, instance=archive.instance).success
+
+
+def test_with_notifications_off_the_scan_alone_ingests_everything(archive: Archive) -> None:
+    set_bucket_notifications(archive.settings, enabled=False)
+    last_night = datetime.now(UTC).date() - timedelta(days=1)
+    keys = _upload(archive, last_night, 2) + _upload(archive, last_night, 1, site="tst")
+
+    first = _tick(archive)
+    assert _keys(first) == sorted(keys)
+    assert all(r.tags["photon_archive/source"] == "scan" for r in first.run_requests)
+    _run(archive, first)
+
+    rows = archive.query("SELECT base_filename, jpg_small_exists FROM images ORDER BY base_filename")
+    assert len(rows) == 3 and all(row["jpg_small_exists"] for row in rows)
+
+    second = _tick(archive, first.cursor)
+    thumbnails = [key for key in archive.keys("data/") if key.endswith("EX11.jpg")]
+    assert len(thumbnails) == 3
+    assert _keys(second) == sorted(thumbnails)  # the thumbnails the runs wrote are objects too
+    _run(archive, second)
+
+    assert _keys(_tick(archive, second.cursor)) == []
+    assert {r["state"] for r in archive.query("SELECT state FROM object_ledger")} == {"ingested"}
+
+
+def test_a_changed_object_is_found_again(archive: Archive) -> None:
+    set_bucket_notifications(archive.settings, enabled=False)
+    (key,) = _upload(archive, datetime.now(UTC).date(), 1)[:1]
+    first = _tick(archive)
+    _run(archive, first)
+    archive.put(key, sample_exposures(night=datetime.now(UTC).date(), count=1, seed=9)[0].body, "text/plain")
+
+    assert key in _keys(_tick(archive, first.cursor))
+
+
+def test_recent_nights_are_listed_per_source_and_older_ones_by_the_sweep(archive: Archive) -> None:
+    set_bucket_notifications(archive.settings, enabled=False)
+    today = datetime.now(UTC).date()
+    old = _upload(archive, today - timedelta(days=30), 3)
+    first = _tick(archive, sweep_page=5)  # the sweep's first page learns the source
+    assert len(_keys(first)) == 5
+    _run(archive, first)
+    fresh = _upload(archive, today, 1, first_counter=50)
+
+    second = _tick(archive, first.cursor, sweep_page=5)
+
+    # The source's recent night is listed whole; the sweep goes on through the old night.
+    assert set(fresh) <= set(_keys(second))
+    assert set(_keys(second)) - set(fresh) <= set(old)
+    assert len(set(_keys(second)) - set(fresh)) == 5
+
+
+def test_recent_nights_span_the_lookback_and_tomorrow() -> None:
+    assert recent_nights(date(2026, 3, 1), 2) == ["20260227", "20260228", "20260301", "20260302"]
+
+
+def test_a_queued_object_whose_run_never_appeared_is_requested_again(archive: Archive) -> None:
+    set_bucket_notifications(archive.settings, enabled=False)
+    keys = _upload(archive, datetime.now(UTC).date(), 1)
+    first = _tick(archive)
+    assert _keys(first) == sorted(keys)
+    # The daemon died before launching the run: no run exists under the run key.
+    archive.query("UPDATE object_ledger SET updated_at = updated_at - interval '1 hour' RETURNING key")
+
+    again = _tick(archive, first.cursor)
+
+    assert _keys(again) == sorted(keys)
+    assert {r.run_key for r in again.run_requests} == {r.run_key for r in first.run_requests}
+    assert client("s3").list_objects_v2(Bucket=archive.settings.bucket)["KeyCount"] == len(keys)
