@@ -98,7 +98,7 @@ def plan_runs(refs: Sequence[ObjectRef], source: str, max_objects_per_run: int) 
             digest = hashlib.sha256()
             for ref in chunk:
                 digest.update(f"{ref.key}\0{ref.event.value}\0{ref.etag}\0{ref.last_modified}\n".encode())
-            sites = {_site(ref.key) for ref in chunk} - {None}
+            sites = {site for ref in chunk if (site := _site(ref.key)) is not None}
             tags = {
                 TAG_SOURCE: source,
                 TAG_PREFIX: prefix,

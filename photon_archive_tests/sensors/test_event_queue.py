@@ -82,8 +82,12 @@ def test_a_redelivered_message_launches_nothing_new(archive: Archive) -> None:
     _upload(archive, 1)
     sqs = client("sqs")
     url = _queue_url(archive, archive.settings.event_queue)
-    bodies = [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
-              .get("Messages", [])]
+    bodies = [
+        m["Body"]
+        for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get(
+            "Messages", []
+        )
+    ]
     assert bodies
     first = _tick(archive)
     assert len(_requested(first)) == 4
@@ -131,7 +135,9 @@ def test_removals_and_unwatched_prefixes(archive: Archive) -> None:
     assert len(_requested(_tick(archive))) == 4
     s3 = client("s3")
     s3.delete_object(Bucket=archive.settings.bucket, Key=keys[-1])
-    s3.put_object(Bucket=archive.settings.bucket, Key="test/sro-kb001ms-20261124-00000001-EX00.txt", Body=b"x")
+    s3.put_object(
+        Bucket=archive.settings.bucket, Key="test/sro-kb001ms-20261124-00000001-EX00.txt", Body=b"x"
+    )
 
     objects = _requested(_tick(archive))
 
@@ -146,7 +152,10 @@ def test_sns_wrapped_events_and_url_encoded_keys(archive: Archive) -> None:
     record = {
         "eventName": "ObjectCreated:Put",
         "eventTime": "2026-11-25T01:02:03.000Z",
-        "s3": {"bucket": {"name": archive.settings.bucket}, "object": {"key": key.replace("/", "%2F"), "size": 6}},
+        "s3": {
+            "bucket": {"name": archive.settings.bucket},
+            "object": {"key": key.replace("/", "%2F"), "size": 6},
+        },
     }
     envelope = {"Type": "Notification", "Message": json.dumps({"Records": [record]})}
     client("sqs").send_message(
