@@ -28,11 +28,15 @@ class Base(DeclarativeBase):
 
 
 class ExposureColumns:
-    """The columns of one exposure row, shared by ``images`` and ``allsky_images``."""
+    """The columns of one exposure row, shared by ``images`` and ``allsky_images``.
+
+    Text that comes from uploads (names, header values) has no length limit here: a long but
+    valid value must never sink the transaction that holds a whole batch.
+    """
 
     image_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    base_filename: Mapped[str] = mapped_column(String(128), unique=True)
-    site: Mapped[str | None] = mapped_column(String(16))
+    base_filename: Mapped[str] = mapped_column(String, unique=True)
+    site: Mapped[str | None] = mapped_column(String)
     # Naive UTC. Until the header arrives these hold the earliest upload time of the exposure's files.
     capture_date: Mapped[datetime | None] = mapped_column(DateTime())
     sort_date: Mapped[datetime | None] = mapped_column(DateTime())
@@ -41,16 +45,16 @@ class ExposureColumns:
     altitude: Mapped[float | None] = mapped_column(Float)
     azimuth: Mapped[float | None] = mapped_column(Float)
     header: Mapped[str | None] = mapped_column(Text, comment="JSON object, keyword -> value as a string")
-    filter_used: Mapped[str | None] = mapped_column(String(64))
+    filter_used: Mapped[str | None] = mapped_column(String)
     airmass: Mapped[float | None] = mapped_column(Float)
     exposure_time: Mapped[float | None] = mapped_column(Float)
-    user_id: Mapped[str | None] = mapped_column(String(255))
-    username: Mapped[str | None] = mapped_column(String(255))
+    user_id: Mapped[str | None] = mapped_column(String)
+    username: Mapped[str | None] = mapped_column(String)
     fits_01_exists: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     fits_10_exists: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     jpg_medium_exists: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     jpg_small_exists: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    data_type: Mapped[str | None] = mapped_column(String(16))
+    data_type: Mapped[str | None] = mapped_column(String)
     # Where the header came from: "txt" (authoritative), "large_fits" or "small_fits" (read from a
     # data file until the .txt arrives). NULL while no header has been seen.
     header_source: Mapped[str | None] = mapped_column(String(16))
@@ -95,12 +99,12 @@ class LedgerEntry(Base):
 
     __tablename__ = "object_ledger"
 
-    key: Mapped[str] = mapped_column(String(1024), primary_key=True)
-    etag: Mapped[str | None] = mapped_column(String(128))
+    key: Mapped[str] = mapped_column(String, primary_key=True)
+    etag: Mapped[str | None] = mapped_column(String)
     size: Mapped[int | None] = mapped_column(BigInteger)
     last_modified: Mapped[datetime | None] = mapped_column(DateTime())
-    prefix: Mapped[str | None] = mapped_column(String(64))
-    base_filename: Mapped[str | None] = mapped_column(String(128), index=True)
+    prefix: Mapped[str | None] = mapped_column(String)
+    base_filename: Mapped[str | None] = mapped_column(String, index=True)
     state: Mapped[str] = mapped_column(String(16), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     run_id: Mapped[str | None] = mapped_column(String(64), index=True)

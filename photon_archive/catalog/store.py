@@ -177,14 +177,14 @@ def record_objects(connection: Connection, records: Iterable[LedgerRecord], now:
     table: Table = LedgerEntry.__table__  # type: ignore[assignment]
     rows = [
         {
-            "key": r.key,
+            "key": _storable(r.key),
             "etag": r.etag,
             "size": r.size,
             "last_modified": r.last_modified,
-            "prefix": r.prefix,
+            "prefix": _storable(r.prefix),
             "base_filename": r.base_filename,
             "state": r.state,
-            "reason": r.reason,
+            "reason": _storable(r.reason),
             "run_id": r.run_id,
             "run_key": r.run_key,
             "first_seen_at": now,
@@ -199,14 +199,20 @@ def record_objects(connection: Connection, records: Iterable[LedgerRecord], now:
     connection.execute(statement.on_conflict_do_update(index_elements=["key"], set_=updated), rows)
 
 
+def _storable(text: str | None) -> str | None:
+    """Text as PostgreSQL can hold it: a NUL (which a junk key may carry) written as ``\\x00``."""
+    return text.replace("\x00", "\\x00") if text else text
+
+
 def known_objects(connection: Connection, keys: Iterable[str]) -> dict[str, KnownObject]:
     """The ledger's view of ``keys`` (absent keys are simply not in the result)."""
     table: Table = LedgerEntry.__table__  # type: ignore[assignment]
-    wanted = sorted(set(keys))
+    stored = {_storable(key) or "": key for key in keys}
+    wanted = sorted(stored)
     known: dict[str, KnownObject] = {}
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
-        known.update(_known(connection, table.c.key.in_(chunk)))
+        known.update({stored[k]: v for k, v in _known(connection, table.c.key.in_(chunk)).items()})
     return known
 
 

@@ -165,3 +165,26 @@ def test_sns_wrapped_events_and_url_encoded_keys(archive: Archive) -> None:
     objects = _requested(_tick(archive))
 
     assert Counter(o["key"] for o in objects) == {key: 1}
+
+
+def test_a_key_with_a_nul_byte_is_queued_and_recognised_when_redelivered(archive: Archive) -> None:
+    _drain_test_events(archive)
+    record = {
+        "eventName": "ObjectCreated:Put",
+        "eventTime": "2026-11-25T01:02:03.000Z",
+        "s3": {
+            "bucket": {"name": archive.settings.bucket},
+            "object": {"key": "data%2Fx%00", "size": 1, "eTag": "e"},
+        },
+    }
+    url = _queue_url(archive, archive.settings.event_queue)
+    requested = []
+    for _ in range(2):
+        client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps({"Records": [record]}))
+        requested.append([o["key"] for o in _requested(_tick(archive))])
+
+    assert requested == [["data/x\x00"], []]
+    # PostgreSQL cannot hold a NUL: the ledger writes it escaped.
+    assert archive.query("SELECT key, state FROM object_ledger") == [
+        {"key": "data/x\\x00", "state": "queued"}
+    ]
