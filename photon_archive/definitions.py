@@ -51,6 +51,7 @@ def resources_for(settings: Settings, deployment: str = "local") -> dict[str, An
         "ingest_rules": IngestRules(
             thumbnail_height=settings.thumbnail_height,
             upload_log_ttl_hours=settings.upload_log_ttl_hours,
+            info_image_ttl_hours=settings.info_image_ttl_hours,
             expiration_rules=settings.expiration_rules,
         ),
     }

@@ -32,6 +32,7 @@ from photon_archive.catalog.store import (
 )
 from photon_archive.errors import Rejected
 from photon_archive.headers import HeaderLimits, ParsedHeader, parse_text_header, read_fits_header
+from photon_archive.info_images import CHANNEL_METADATA, channel_for, info_image_file
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef, naive_utc
 from photon_archive.naming import FileKind, ObjectName, parse_key, thumbnail_key
 from photon_archive.retention import expiry_seconds
@@ -39,8 +40,10 @@ from photon_archive.thumbnails import DEFAULT_MAX_PIXELS, make_thumbnail
 
 log = logging.getLogger(__name__)
 
-# Where each watched prefix's exposures are catalogued.
+# Where each watched prefix's exposures are catalogued; info images go to their channels instead.
 EXPOSURE_TABLE = {"data": "images", "allsky": "allsky_images"}
+INFO_PREFIX = "info-images"
+PREFIXES = (*EXPOSURE_TABLE, INFO_PREFIX)
 MAX_JPG_BYTES = 64 * 1024 * 1024
 IO_THREADS = 8
 
@@ -50,6 +53,7 @@ class IngestSettings:
     thumbnail_height: int = 128
     max_image_pixels: int = DEFAULT_MAX_PIXELS
     upload_log_ttl: timedelta = timedelta(hours=48)
+    info_image_ttl: timedelta = timedelta(hours=48)
     expiration_rules: dict[tuple[str | None, str], int] = field(default_factory=dict)
     header_limits: HeaderLimits = field(default_factory=HeaderLimits)
     # Remake thumbnails even when a newer one exists (a replay after the thumbnail rules changed).
@@ -109,6 +113,8 @@ class _Outcome:
     reason: str | None = None
     contributions: list[Contribution] = field(default_factory=list)
     thumbnail_written: bool = False
+    header_cards: dict[str, str] | None = None
+    channel: int | None = None  # info images: the channel the file went to
 
 
 def ingest_batch(refs: Sequence[ObjectRef], services: Services, run_id: str) -> BatchResult:
@@ -118,7 +124,7 @@ def ingest_batch(refs: Sequence[ObjectRef], services: Services, run_id: str) -> 
     for ref in _latest_event_per_key(refs):
         try:
             name = parse_key(ref.key)
-            if name.prefix not in EXPOSURE_TABLE:
+            if name.prefix not in PREFIXES:
                 raise Rejected(f"prefix '{name.prefix}' is not one this ingest catalogs")
         except Rejected as rejection:
             ledger.append(_ledger(ref, None, ObjectState.REJECTED, run_id, rejection.reason))
@@ -131,10 +137,11 @@ def ingest_batch(refs: Sequence[ObjectRef], services: Services, run_id: str) -> 
         ledger.append(_ledger(ref, name, ObjectState.REMOVED, run_id, "removed from the bucket"))
 
     outcomes = _examine_all(created, services, ledger, run_id)
+    _put_on_channels([o for o in outcomes if o.name.prefix == INFO_PREFIX], services)
 
     upload_log: list[UploadLogItem] = []
     for outcome in outcomes:
-        if outcome.state is ObjectState.INGESTED:
+        if outcome.state is ObjectState.INGESTED and outcome.name.prefix in EXPOSURE_TABLE:
             upload_log.append(_upload_log_item(outcome, services.settings))
     services.tables.log_uploads(upload_log)
     for entry in _expiration_entries(outcomes, services.settings):
@@ -194,7 +201,8 @@ def _examine_all(
 
 
 def _complete(ref: ObjectRef, bucket: Bucket) -> ObjectInfo | None:
-    if ref.complete:
+    # An info image's channel may be in its metadata, which only a HEAD shows.
+    if ref.complete and not ref.key.startswith(f"{INFO_PREFIX}/"):
         assert ref.size is not None and ref.etag is not None and ref.last_modified is not None
         return ObjectInfo(ref.key, ref.size, ref.etag, ref.last_modified, {})
     return bucket.head(ref.key)
@@ -206,6 +214,8 @@ def _fits_headers_to_read(present: list[tuple[ObjectName, ObjectInfo]], engine: 
     with_txt = {name.base_filename for name, _ in present if name.kind is FileKind.HEADER}
     best: dict[tuple[str, str], ObjectName] = {}
     for name, _ in present:
+        if name.prefix not in EXPOSURE_TABLE:
+            continue
         if name.kind in (FileKind.LARGE_FITS, FileKind.SMALL_FITS) and name.base_filename not in with_txt:
             slot = (name.prefix, name.base_filename)
             if slot not in best or HEADER_RANK[name.kind.value] > HEADER_RANK[best[slot].kind.value]:
@@ -233,6 +243,7 @@ def _examine(name: ObjectName, info: ObjectInfo, services: Services, wants_fits_
             parsed = parse_text_header(data, services.settings.header_limits)
             base = _with_header(base, parsed, "txt")
             outcome.reason = _warnings(parsed)
+            outcome.header_cards = parsed.cards
         elif wants_fits_header:
             reader = services.bucket.open_range(name.key, info.size)
             parsed = read_fits_header(reader, name.compression, services.settings.header_limits)
@@ -259,6 +270,28 @@ def _examine(name: ObjectName, info: ObjectInfo, services: Services, wants_fits_
         outcome.state, outcome.reason = ObjectState.FAILED, f"unexpected {type(error).__name__}: {error}"
         outcome.contributions = []
     return outcome
+
+
+def _put_on_channels(outcomes: list[_Outcome], services: Services) -> None:
+    """Write each ingested info-image file to its channel's item, in upload order."""
+    site_metadata: dict[str, dict[str, str]] = {}
+    expires = int((datetime.now(UTC) + services.settings.info_image_ttl).timestamp())
+    for outcome in sorted(outcomes, key=lambda o: (o.info.last_modified, o.name.key)):
+        if outcome.state is not ObjectState.INGESTED:
+            continue
+        name = outcome.name
+        try:
+            if CHANNEL_METADATA not in outcome.info.metadata and name.site not in site_metadata:
+                site_metadata[name.site] = services.tables.site_metadata(name.site)
+            channel = channel_for(name, outcome.info.metadata, site_metadata.get(name.site, {}))
+        except Rejected as rejection:
+            outcome.state, outcome.reason = ObjectState.REJECTED, rejection.reason
+            continue
+        file = info_image_file(name, channel, outcome.header_cards)
+        if services.tables.write_info_image(file, expires) == "superseded":
+            outcome.reason = f"channel {channel} of {name.site} already shows a newer exposure"
+        else:
+            outcome.channel = channel
 
 
 def _with_header(base: Contribution, parsed: ParsedHeader, source: str) -> Contribution:
@@ -367,19 +400,27 @@ def _summarize(result: BatchResult, outcomes: list[_Outcome], ledger: list[Ledge
     result.failed = sum(r.state == ObjectState.FAILED for r in ledger)
     result.ingested = sum(r.state == ObjectState.INGESTED for r in ledger)
     result.thumbnails_written = sum(o.thumbnail_written for o in outcomes)
-    exposures: dict[tuple[str, str], str] = {}
+    exposures: dict[tuple[str, str], tuple[str, int | None]] = {}
     for outcome in outcomes:
-        if outcome.state is ObjectState.INGESTED:
-            exposures[(outcome.name.prefix, outcome.name.base_filename)] = outcome.name.site
-            uploaded = outcome.info.last_modified
-            if result.oldest_upload is None or uploaded < result.oldest_upload:
-                result.oldest_upload = uploaded
+        if outcome.state is not ObjectState.INGESTED:
+            continue
+        uploaded = outcome.info.last_modified
+        if result.oldest_upload is None or uploaded < result.oldest_upload:
+            result.oldest_upload = uploaded
+        # An info image that lost its channel to a newer exposure is news to nobody.
+        if outcome.name.prefix != INFO_PREFIX or outcome.channel:
+            name = outcome.name
+            exposures[(name.prefix, name.base_filename)] = (name.site, outcome.channel)
     result.exposures = len(exposures)
     result.notifications = [
-        {
-            "topic": "imagedata",
-            "site": site,
-            "data": {"s3_directory": prefix, "base_filename": base, "site": site},
-        }
-        for (prefix, base), site in sorted(exposures.items())
+        _notification(prefix, base, site, channel)
+        for (prefix, base), (site, channel) in sorted(exposures.items())
     ]
+
+
+def _notification(prefix: str, base_filename: str, site: str, channel: int | None) -> dict[str, Any]:
+    """The datastream message the frontend reads (SPEC §5); info images also name their channel."""
+    data: dict[str, Any] = {"s3_directory": prefix, "base_filename": base_filename, "site": site}
+    if channel is not None:
+        data["channel"] = channel
+    return {"topic": "imagedata", "site": site, "data": data}

@@ -81,6 +81,7 @@ class IngestRules(ConfigurableResource):  # type: ignore[type-arg]
     thumbnail_height: int = 128
     max_image_pixels: int = DEFAULT_MAX_PIXELS
     upload_log_ttl_hours: float = 48.0
+    info_image_ttl_hours: float = 48.0
     expiration_rules: str = DEFAULT_EXPIRATION_RULES
 
     def settings(self) -> IngestSettings:
@@ -88,6 +89,7 @@ class IngestRules(ConfigurableResource):  # type: ignore[type-arg]
             thumbnail_height=self.thumbnail_height,
             max_image_pixels=self.max_image_pixels,
             upload_log_ttl=timedelta(hours=self.upload_log_ttl_hours),
+            info_image_ttl=timedelta(hours=self.info_image_ttl_hours),
             expiration_rules=parse_rules(self.expiration_rules),
         )
 

@@ -155,6 +155,8 @@ def run_dev(settings: Settings, port: int, emulator_port: int, exposures: int) -
         print(f"Dagster UI on http://127.0.0.1:{port}", flush=True)
         if exposures > 0:
             keys = upload_sample(settings, count=exposures)
+            keys += upload_sample(settings, count=1, prefix="info-images", channel=1)
+            keys += upload_sample(settings, count=2, prefix="allsky")
             print(f"uploaded a night of sample data: {len(keys)} objects", flush=True)
         _wait_for_signal(dagster)
     finally:
