@@ -13,10 +13,12 @@ from typing import Any
 
 from dagster import Definitions, EnvVar
 
+from photon_archive.assets import asset_specs
 from photon_archive.aws.bucket import Bucket
 from photon_archive.aws.queues import Datastream, EventQueue
 from photon_archive.aws.tables import Tables
 from photon_archive.catalog.resource import Catalog
+from photon_archive.checks import asset_checks, checks_job, checks_schedule
 from photon_archive.ingest.job import IngestRules, ingest
 from photon_archive.ingest.replay import replay
 from photon_archive.sensors.delivery import Delivery
@@ -59,7 +61,10 @@ def resources_for(settings: Settings, deployment: str = "local") -> dict[str, An
 
 def build_definitions(settings: Settings, deployment: str = "local") -> Definitions:
     return Definitions(
-        jobs=[ingest, replay],
+        assets=asset_specs,
+        asset_checks=asset_checks,
+        jobs=[ingest, replay, checks_job],
+        schedules=[checks_schedule],
         sensors=[s3_event_queue, s3_prefix_scan],
         resources=resources_for(settings, deployment),
     )

@@ -9,6 +9,7 @@ failure no rerun can fix becomes the object's recorded rejection and the batch g
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -72,31 +73,47 @@ class Services:
 
 @dataclass
 class BatchResult:
-    """What a batch did, for run metadata, the notification step and the operator."""
+    """What a batch did, for run metadata, lineage, the notification step and the operator."""
 
-    objects: int = 0
-    ingested: int = 0
-    rejected: int = 0
-    removed: int = 0
-    failed: int = 0
-    exposures: int = 0
+    states: Counter[tuple[str, str]] = field(default_factory=Counter)  # (prefix, state) -> objects
+    exposure_keys: set[tuple[str, str]] = field(default_factory=set)  # (prefix, base filename) ingested
     thumbnails_written: int = 0
     oldest_upload: datetime | None = None
     rejections: list[tuple[str, str]] = field(default_factory=list)
     notifications: list[dict[str, Any]] = field(default_factory=list)
 
+    def count(self, state: str | None = None, prefix: str | None = None) -> int:
+        return sum(n for (p, s), n in self.states.items() if state in (None, s) and prefix in (None, p))
+
+    @property
+    def objects(self) -> int:
+        return self.count()
+
+    @property
+    def ingested(self) -> int:
+        return self.count(ObjectState.INGESTED)
+
+    @property
+    def rejected(self) -> int:
+        return self.count(ObjectState.REJECTED)
+
+    @property
+    def removed(self) -> int:
+        return self.count(ObjectState.REMOVED)
+
+    @property
+    def failed(self) -> int:
+        return self.count(ObjectState.FAILED)
+
+    @property
+    def exposures(self) -> int:
+        return len(self.exposure_keys)
+
     def absorb(self, other: BatchResult) -> None:
         """Add the figures of a further batch of the same run."""
-        for name in (
-            "objects",
-            "ingested",
-            "rejected",
-            "removed",
-            "failed",
-            "exposures",
-            "thumbnails_written",
-        ):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.states.update(other.states)
+        self.exposure_keys |= other.exposure_keys
+        self.thumbnails_written += other.thumbnails_written
         if other.oldest_upload and (self.oldest_upload is None or other.oldest_upload < self.oldest_upload):
             self.oldest_upload = other.oldest_upload
         self.rejections.extend(other.rejections)
@@ -118,7 +135,7 @@ class _Outcome:
 
 
 def ingest_batch(refs: Sequence[ObjectRef], services: Services, run_id: str) -> BatchResult:
-    result = BatchResult(objects=len({ref.key for ref in refs}))
+    result = BatchResult()
     ledger: list[LedgerRecord] = []
     named: list[tuple[ObjectRef, ObjectName]] = []
     for ref in _latest_event_per_key(refs):
@@ -393,14 +410,11 @@ def _ledger_for(outcome: _Outcome, run_id: str) -> LedgerRecord:
 
 def _summarize(result: BatchResult, outcomes: list[_Outcome], ledger: list[LedgerRecord]) -> None:
     for record in ledger:
+        result.states[(record.prefix or "", record.state)] += 1
         if record.state == ObjectState.REJECTED:
             result.rejections.append((record.key, record.reason or ""))
-    result.rejected = sum(r.state == ObjectState.REJECTED for r in ledger)
-    result.removed = sum(r.state == ObjectState.REMOVED for r in ledger)
-    result.failed = sum(r.state == ObjectState.FAILED for r in ledger)
-    result.ingested = sum(r.state == ObjectState.INGESTED for r in ledger)
     result.thumbnails_written = sum(o.thumbnail_written for o in outcomes)
-    exposures: dict[tuple[str, str], tuple[str, int | None]] = {}
+    sites: dict[tuple[str, str], tuple[str, int | None]] = {}
     for outcome in outcomes:
         if outcome.state is not ObjectState.INGESTED:
             continue
@@ -410,11 +424,11 @@ def _summarize(result: BatchResult, outcomes: list[_Outcome], ledger: list[Ledge
         # An info image that lost its channel to a newer exposure is news to nobody.
         if outcome.name.prefix != INFO_PREFIX or outcome.channel:
             name = outcome.name
-            exposures[(name.prefix, name.base_filename)] = (name.site, outcome.channel)
-    result.exposures = len(exposures)
+            sites[(name.prefix, name.base_filename)] = (name.site, outcome.channel)
+    result.exposure_keys = set(sites)
     result.notifications = [
         _notification(prefix, base, site, channel)
-        for (prefix, base), (site, channel) in sorted(exposures.items())
+        for (prefix, base), (site, channel) in sorted(sites.items())
     ]
 
 

@@ -23,6 +23,7 @@ from dagster import (
     op,
 )
 
+from photon_archive.assets import lineage_events
 from photon_archive.aws.bucket import Bucket
 from photon_archive.aws.queues import Datastream
 from photon_archive.aws.tables import Tables
@@ -119,6 +120,8 @@ def run_batches(
     for key, reason in result.rejections:
         context.log.warning(f"rejected {key}: {reason}")
     lag = (datetime.now(UTC) - result.oldest_upload).total_seconds() if result.oldest_upload else 0.0
+    for event in lineage_events(result, round(lag, 3)):
+        context.log_event(event)
     return Output(
         result,
         metadata={

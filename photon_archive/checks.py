@@ -1,0 +1,98 @@
+"""Asset checks: what should always hold in the catalog, run on a schedule and shown in the UI."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetSelection,
+    DefaultScheduleStatus,
+    ScheduleDefinition,
+    asset_check,
+    define_asset_job,
+)
+from sqlalchemy import Table, and_, or_, select
+
+from photon_archive.assets import S3_OBJECTS, THUMBNAILS
+from photon_archive.catalog.models import LedgerEntry, ObjectState
+from photon_archive.catalog.resource import Catalog
+from photon_archive.catalog.store import EXPOSURE_TABLES
+from photon_archive.ingest.batch import EXPOSURE_TABLE
+
+THUMBNAIL_GRACE = timedelta(minutes=10)
+REJECTION_WINDOW = timedelta(days=1)
+LISTED = 50
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def exposures_missing_thumbnails(catalog: Catalog, now: datetime) -> list[str]:
+    """Medium jpgs ingested more than the grace period ago whose exposure still has no thumbnail."""
+    ledger: Table = LedgerEntry.__table__  # type: ignore[assignment]
+    medium = or_(ledger.c.key.like("%10.jpg"), ledger.c.key.like("%13.jpg"))
+    missing: list[str] = []
+    with catalog.engine().connect() as connection:
+        for prefix, table_name in EXPOSURE_TABLE.items():
+            rows = EXPOSURE_TABLES[table_name]
+            query = (
+                select(ledger.c.key)
+                .join(rows, rows.c.base_filename == ledger.c.base_filename)
+                .where(
+                    and_(
+                        ledger.c.prefix == prefix,
+                        ledger.c.state == ObjectState.INGESTED.value,
+                        medium,
+                        ledger.c.last_modified < now - THUMBNAIL_GRACE,
+                        rows.c.jpg_small_exists.is_(False),
+                    )
+                )
+                .order_by(ledger.c.key)
+            )
+            missing.extend(connection.execute(query).scalars())
+    return missing
+
+
+def recent_rejections(catalog: Catalog, now: datetime) -> list[tuple[str, str]]:
+    ledger: Table = LedgerEntry.__table__  # type: ignore[assignment]
+    query = (
+        select(ledger.c.key, ledger.c.reason)
+        .where(ledger.c.state == ObjectState.REJECTED.value, ledger.c.updated_at >= now - REJECTION_WINDOW)
+        .order_by(ledger.c.updated_at.desc())
+    )
+    with catalog.engine().connect() as connection:
+        return [(row.key, row.reason or "") for row in connection.execute(query)]
+
+
+@asset_check(
+    asset=THUMBNAILS, description="No exposure has had its medium jpg for 10 minutes without a thumbnail."
+)
+def thumbnails_follow_medium_jpgs(catalog: Catalog) -> AssetCheckResult:
+    missing = exposures_missing_thumbnails(catalog, _now())
+    return AssetCheckResult(
+        passed=not missing,
+        metadata={"missing": len(missing), "jpgs": "\n".join(missing[:LISTED]) or "none"},
+    )
+
+
+@asset_check(
+    asset=S3_OBJECTS, description="No object was rejected in the last day (with the reasons if some were)."
+)
+def no_rejections_in_the_last_day(catalog: Catalog) -> AssetCheckResult:
+    rejections = recent_rejections(catalog, _now())
+    table = "\n".join(f"| `{key}` | {reason} |" for key, reason in rejections[:LISTED])
+    return AssetCheckResult(
+        passed=not rejections,
+        severity=AssetCheckSeverity.WARN,
+        metadata={"rejected": len(rejections), "reasons": f"| object | reason |\n|---|---|\n{table}"},
+    )
+
+
+asset_checks = [thumbnails_follow_medium_jpgs, no_rejections_in_the_last_day]
+checks_job = define_asset_job("asset_checks", selection=AssetSelection.all_asset_checks())
+checks_schedule = ScheduleDefinition(
+    job=checks_job, cron_schedule="*/10 * * * *", default_status=DefaultScheduleStatus.RUNNING
+)

@@ -1,0 +1,64 @@
+"""The asset graph: ingest runs materialize what they wrote; the checks go red on a bad catalog."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from dagster import AssetKey
+
+from photon_archive.definitions import build_definitions
+from photon_archive.local.sample import sample_exposures
+from photon_archive_tests.archive import Archive
+
+NIGHT = date(2026, 11, 24)
+
+
+def _upload(archive: Archive, **options) -> list[str]:
+    keys = []
+    for sample in sample_exposures(night=NIGHT, **options):
+        archive.put(sample.key, sample.body, sample.content_type, **sample.metadata)
+        keys.append(sample.key)
+    return keys
+
+
+def _checks(archive: Archive) -> dict[str, bool]:
+    job = build_definitions(archive.settings).resolve_job_def("asset_checks")
+    result = job.execute_in_process(instance=archive.instance)
+    return {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+
+
+def test_an_ingest_run_materializes_each_asset_it_wrote_with_figures(archive: Archive) -> None:
+    keys = _upload(archive, count=2) + _upload(archive, count=1, prefix="allsky")
+    result = archive.ingest(keys + ["data/not-a-name.txt"])
+
+    materialized = {m.asset_key: m.metadata for m in result.asset_materializations_for_node("ingest_objects")}
+    assert set(materialized) == {AssetKey("images"), AssetKey("allsky_images"), AssetKey("thumbnails")}
+    assert materialized[AssetKey("images")]["exposures"].value == 2
+    assert materialized[AssetKey("images")]["rejected"].value == 1
+    assert materialized[AssetKey("allsky_images")]["ingested"].value == 4
+    assert materialized[AssetKey("thumbnails")]["written"].value == 3
+    event = archive.instance.get_latest_materialization_event(AssetKey("images"))
+    assert event is not None and event.run_id == result.run_id
+    observations = [e for e in result.all_events if e.event_type_value == "ASSET_OBSERVATION"]
+    assert len(observations) == 1
+
+
+def test_checks_are_green_on_a_clean_catalog_and_red_on_a_crafted_one(archive: Archive) -> None:
+    keys = _upload(archive, count=2)
+    assert archive.ingest(keys).success
+    assert _checks(archive) == {"thumbnails_follow_medium_jpgs": True, "no_rejections_in_the_last_day": True}
+
+    jpg = next(key for key in keys if key.endswith("EX10.jpg"))
+    base = jpg.split("/")[1].rsplit("-", 1)[0]
+    archive.query("UPDATE images SET jpg_small_exists = false WHERE base_filename = :b RETURNING 1", b=base)
+    archive.query(
+        "UPDATE object_ledger SET last_modified = last_modified - :age WHERE key = :k RETURNING 1",
+        age=timedelta(minutes=11),
+        k=jpg,
+    )
+    assert archive.ingest(["data/sro-kb001ms-20261124-1234-EX00.txt"]).success
+
+    assert _checks(archive) == {
+        "thumbnails_follow_medium_jpgs": False,
+        "no_rejections_in_the_last_day": False,
+    }
