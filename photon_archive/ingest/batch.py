@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from photon_archive.aws.bucket import Bucket, ObjectInfo, is_missing
 from photon_archive.aws.tables import ExpirationEntry, Tables, UploadLogItem
@@ -28,6 +28,7 @@ from photon_archive.catalog.store import (
     LedgerRecord,
     clear_flags,
     header_sources,
+    known_objects,
     record_objects,
     upsert_exposures,
 )
@@ -208,10 +209,13 @@ def _examine_all(
             )
         else:
             present.append((name, info))
-    header_readers = _fits_headers_to_read(present, services.engine)
+    with services.engine.connect() as connection:
+        header_readers = _fits_headers_to_read(present, connection)
+        unseen_jpgs = _jpgs_never_thumbnailed(present, connection)
 
     def examine(pair: tuple[ObjectName, ObjectInfo]) -> _Outcome:
-        return _examine(pair[0], pair[1], services, pair[0].key in header_readers)
+        name, info = pair
+        return _examine(name, info, services, name.key in header_readers, name.key in unseen_jpgs)
 
     with ThreadPoolExecutor(max_workers=IO_THREADS) as pool:
         return list(pool.map(examine, present))
@@ -225,7 +229,7 @@ def _complete(ref: ObjectRef, bucket: Bucket) -> ObjectInfo | None:
     return bucket.head(ref.key)
 
 
-def _fits_headers_to_read(present: list[tuple[ObjectName, ObjectInfo]], engine: Engine) -> set[str]:
+def _fits_headers_to_read(present: list[tuple[ObjectName, ObjectInfo]], connection: Connection) -> set[str]:
     """Keys of the fits files whose header is worth reading: the best fits of each exposure that
     has no ``.txt`` header, in this batch or in the catalog, and no better header stored."""
     with_txt = {name.base_filename for name, _ in present if name.kind is FileKind.HEADER}
@@ -240,9 +244,8 @@ def _fits_headers_to_read(present: list[tuple[ObjectName, ObjectInfo]], engine: 
     if not best:
         return set()
     stored: dict[str, str] = {}
-    with engine.connect() as connection:
-        for prefix, table in EXPOSURE_TABLE.items():
-            stored.update(header_sources(connection, table, [b for p, b in best if p == prefix]))
+    for prefix, table in EXPOSURE_TABLE.items():
+        stored.update(header_sources(connection, table, [b for p, b in best if p == prefix]))
     return {
         name.key
         for (_, base), name in best.items()
@@ -250,7 +253,25 @@ def _fits_headers_to_read(present: list[tuple[ObjectName, ObjectInfo]], engine: 
     }
 
 
-def _examine(name: ObjectName, info: ObjectInfo, services: Services, wants_fits_header: bool) -> _Outcome:
+def _jpgs_never_thumbnailed(present: list[tuple[ObjectName, ObjectInfo]], connection: Connection) -> set[str]:
+    """Medium jpgs that no run has ingested and whose thumbnail the ledger has never seen: their
+    thumbnail cannot exist yet, so no HEAD is spent looking for it."""
+    jpgs = [name for name, _ in present if name.kind is FileKind.MEDIUM_JPG]
+    if not jpgs:
+        return set()
+    known = known_objects(connection, [n.key for n in jpgs] + [thumbnail_key(n) for n in jpgs])
+    handled = (ObjectState.INGESTED, ObjectState.REJECTED, ObjectState.FAILED)
+    return {
+        name.key
+        for name in jpgs
+        if thumbnail_key(name) not in known
+        and (name.key not in known or known[name.key].state not in handled)
+    }
+
+
+def _examine(
+    name: ObjectName, info: ObjectInfo, services: Services, wants_fits_header: bool, thumbnail_unseen: bool
+) -> _Outcome:
     outcome = _Outcome(name=name, info=info)
     upload_time = naive_utc(info.last_modified)
     base = Contribution(name.base_filename, name.site, name.data_type, upload_time, name.catalog_flag)
@@ -268,7 +289,7 @@ def _examine(name: ObjectName, info: ObjectInfo, services: Services, wants_fits_
             outcome.reason = _warnings(parsed)
         outcome.contributions.append(base)
         if name.kind is FileKind.MEDIUM_JPG:
-            outcome.thumbnail_written = _ensure_thumbnail(name, info, services)
+            outcome.thumbnail_written = _ensure_thumbnail(name, info, services, thumbnail_unseen)
             small = Contribution(
                 name.base_filename, name.site, name.data_type, upload_time, "jpg_small_exists"
             )
@@ -338,13 +359,13 @@ def _warnings(parsed: ParsedHeader) -> str | None:
     return "; ".join(parsed.warnings) or None
 
 
-def _ensure_thumbnail(name: ObjectName, info: ObjectInfo, services: Services) -> bool:
+def _ensure_thumbnail(name: ObjectName, info: ObjectInfo, services: Services, unseen: bool) -> bool:
     """Write the EX11 thumbnail beside a medium jpg unless a newer one is already there."""
     key = thumbnail_key(name)
-    existing = services.bucket.head(key)
-    fresh = existing is not None and existing.last_modified >= info.last_modified
-    if fresh and not services.settings.rebuild_thumbnails:
-        return False
+    if not (unseen or services.settings.rebuild_thumbnails):
+        existing = services.bucket.head(key)
+        if existing is not None and existing.last_modified >= info.last_modified:
+            return False
     data = services.bucket.read(name.key, MAX_JPG_BYTES)
     thumbnail = make_thumbnail(data, services.settings.thumbnail_height, services.settings.max_image_pixels)
     services.bucket.put(key, thumbnail, "image/jpeg")
