@@ -146,9 +146,12 @@ def upsert_exposures(connection: Connection, table_name: str, contributions: Ite
         assignments[column] = case((wins, new[column]), else_=keep)
     assignments["site"] = func.coalesce(table.c.site, new.site)
     assignments["data_type"] = func.coalesce(table.c.data_type, new.data_type)
-    statement = statement.on_conflict_do_update(index_elements=["base_filename"], set_=assignments)
+    # RETURNING lets SQLAlchemy send each layer as multi-row statements instead of one per row.
+    statement = statement.on_conflict_do_update(index_elements=["base_filename"], set_=assignments).returning(
+        table.c.image_id
+    )
     for layer in layers:
-        connection.execute(statement, layer)
+        connection.execute(statement, layer).all()
     return len(layers)
 
 
@@ -196,7 +199,8 @@ def record_objects(connection: Connection, records: Iterable[LedgerRecord], now:
         return
     statement = _insert(connection, table)
     updated = {name: statement.excluded[name] for name in rows[0] if name not in ("key", "first_seen_at")}
-    connection.execute(statement.on_conflict_do_update(index_elements=["key"], set_=updated), rows)
+    upsert = statement.on_conflict_do_update(index_elements=["key"], set_=updated).returning(table.c.key)
+    connection.execute(upsert, rows).all()
 
 
 def _storable(text: str | None) -> str | None:
