@@ -279,13 +279,13 @@ def _examine(
         if name.kind is FileKind.HEADER:
             data = services.bucket.read(name.key, services.settings.header_limits.max_text_bytes)
             parsed = parse_text_header(data, services.settings.header_limits)
-            base = _with_header(base, parsed, "txt")
+            base = with_header(base, parsed, "txt")
             outcome.reason = _warnings(parsed)
             outcome.header_cards = parsed.cards
         elif wants_fits_header:
             reader = services.bucket.open_range(name.key, info.size)
             parsed = read_fits_header(reader, name.compression, services.settings.header_limits)
-            base = _with_header(base, parsed, name.kind.value)
+            base = with_header(base, parsed, name.kind.value)
             outcome.reason = _warnings(parsed)
         outcome.contributions.append(base)
         if name.kind is FileKind.MEDIUM_JPG:
@@ -332,7 +332,8 @@ def _put_on_channels(outcomes: list[_Outcome], services: Services) -> None:
             outcome.channel = channel
 
 
-def _with_header(base: Contribution, parsed: ParsedHeader, source: str) -> Contribution:
+def with_header(base: Contribution, parsed: ParsedHeader, source: str) -> Contribution:
+    """``base`` carrying the catalog columns a parsed header gives (the upload time without DATE-OBS)."""
     columns = parsed.columns
     capture = columns.capture_date or base.upload_time
     header_columns: dict[str, object] = {
