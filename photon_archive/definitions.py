@@ -21,6 +21,7 @@ from photon_archive.catalog.resource import Catalog
 from photon_archive.checks import asset_checks, checks_job, checks_schedule
 from photon_archive.ingest.job import IngestRules, ingest
 from photon_archive.ingest.replay import replay
+from photon_archive.maintenance import Retention, maintenance_jobs, maintenance_schedules
 from photon_archive.sensors.delivery import Delivery
 from photon_archive.sensors.event_queue import s3_event_queue
 from photon_archive.sensors.prefix_scan import s3_prefix_scan
@@ -56,6 +57,10 @@ def resources_for(settings: Settings, deployment: str = "local") -> dict[str, An
             info_image_ttl_hours=settings.info_image_ttl_hours,
             expiration_rules=settings.expiration_rules,
         ),
+        "retention": Retention(
+            expiration_rules=settings.expiration_rules,
+            allsky_retention_days=settings.allsky_retention_days,
+        ),
     }
 
 
@@ -63,8 +68,8 @@ def build_definitions(settings: Settings, deployment: str = "local") -> Definiti
     return Definitions(
         assets=asset_specs,
         asset_checks=asset_checks,
-        jobs=[ingest, replay, checks_job],
-        schedules=[checks_schedule],
+        jobs=[ingest, replay, checks_job, *maintenance_jobs],
+        schedules=[checks_schedule, *maintenance_schedules],
         sensors=[s3_event_queue, s3_prefix_scan],
         resources=resources_for(settings, deployment),
     )

@@ -1,0 +1,207 @@
+"""Expired exposures (SPEC §7): their objects, then their catalog row, then their tracker entry.
+
+Which exposures are due comes from two sources, and an exposure is due when either says so:
+
+- the ``data-expiration-tracker`` entries whose ``expiration_timestamp_s`` has passed, the contract
+  other services know;
+- the catalog itself: every ``images`` row of a data type some rule expires, with its expiry
+  recomputed by ``retention.expiry_seconds`` from the earliest upload the object ledger records for
+  the exposure's files (a file's ``last_modified``, or when the ledger first saw it if that is
+  earlier). This is the tracker's own rule applied to what the tracker was written from, so when
+  DynamoDB's native TTL (or anyone) removes an entry first, the exposure is still found on the run
+  after its expiry. A row the ledger knows nothing of (imported from the legacy table) falls back to
+  its ``capture_date``.
+
+The ledger times are never earlier than the uploads they record, so the second source can only
+find an exposure later than the tracker would, never earlier. Its query reads only rows of the
+expiring data types old enough for the shortest rule, which the job keeps few by deleting them.
+
+Deleting in the order objects, row, entry means a run killed at any point leaves something that
+still names the exposure (the row or the entry) for the next run, which lists the prefix again,
+deletes what is left and tolerates what is gone. The ``ObjectRemoved`` events of these deletions
+reach the ingest later and only clear flags: a removal never creates a row.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from dagster import (
+    DefaultScheduleStatus,
+    OpExecutionContext,
+    Output,
+    ScheduleDefinition,
+    in_process_executor,
+    job,
+    op,
+)
+from sqlalchemy import Connection, Engine, and_, delete, func, or_, select
+
+from photon_archive.aws.bucket import Bucket
+from photon_archive.aws.tables import Tables
+from photon_archive.catalog.models import LedgerEntry
+from photon_archive.catalog.resource import Catalog
+from photon_archive.catalog.store import EXPOSURE_TABLES
+from photon_archive.ingest.batch import EXPOSURE_TABLE
+from photon_archive.ingest.job import TRANSIENT_RETRY
+from photon_archive.maintenance.config import MaintenanceConfig, Retention, maintenance_tags
+from photon_archive.maintenance.dynamodb import delete_if, number, scan
+from photon_archive.maintenance.report import Deletions
+from photon_archive.retention import expiry_seconds
+
+
+@dataclass(frozen=True)
+class Due:
+    """An exposure to delete, and whether a tracker entry names it."""
+
+    s3_directory: str
+    base_filename: str
+    expired_at: int  # epoch seconds
+    tracked: bool
+
+
+@dataclass(frozen=True)
+class Aged:
+    """A catalog row and the earliest upload of its files."""
+
+    base_filename: str
+    site: str
+    data_type: str
+    first_upload: int  # epoch seconds, whole (as the tracker counts them)
+
+
+def due_exposures(
+    tables: Tables, engine: Engine, rules: dict[tuple[str | None, str], int], now: datetime
+) -> list[Due]:
+    """Every exposure expired at ``now`` by the tracker or by the catalog, oldest first."""
+    now_s = int(now.timestamp())
+    due: dict[tuple[str, str], Due] = {}
+    for item in scan(
+        tables.expiration_tracker,
+        FilterExpression="expiration_timestamp_s <= :now",
+        ExpressionAttributeValues={":now": number(now_s)},
+    ):
+        directory = item.get("s3_directory", {}).get("S", "data")
+        base = item["pk"]["S"]
+        due[(directory, base)] = Due(directory, base, int(item["expiration_timestamp_s"]["N"]), True)
+    if rules:
+        shortest = timedelta(seconds=min(rules.values()))
+        with engine.connect() as connection:
+            aged = aged_exposures(connection, "data", now - shortest, {data_type for _, data_type in rules})
+        for exposure in aged:
+            lifetime = expiry_seconds(exposure.site, exposure.data_type, rules)
+            if lifetime is not None and exposure.first_upload + lifetime <= now_s:
+                expired_at = exposure.first_upload + lifetime
+                due.setdefault(
+                    ("data", exposure.base_filename), Due("data", exposure.base_filename, expired_at, False)
+                )
+    return sorted(due.values(), key=lambda d: (d.expired_at, d.s3_directory, d.base_filename))
+
+
+def aged_exposures(
+    connection: Connection, prefix: str, uploaded_before: datetime, data_types: set[str] | None = None
+) -> list[Aged]:
+    """The catalog rows under ``prefix`` whose first upload is at or before ``uploaded_before``."""
+    table = EXPOSURE_TABLES[EXPOSURE_TABLE[prefix]]
+    ledger = LedgerEntry.__table__
+    cutoff = uploaded_before.astimezone(UTC).replace(tzinfo=None)
+    modified, seen = func.min(ledger.c.last_modified), func.min(ledger.c.first_seen_at)
+    files, captured = func.count(ledger.c.key), func.min(table.c.capture_date)
+    query = (
+        select(table.c.base_filename, table.c.site, table.c.data_type, modified, seen, files, captured)
+        .select_from(
+            table.outerjoin(
+                ledger, and_(ledger.c.base_filename == table.c.base_filename, ledger.c.prefix == prefix)
+            )
+        )
+        .group_by(table.c.base_filename, table.c.site, table.c.data_type)
+        .having(or_(modified <= cutoff, seen <= cutoff, and_(files == 0, captured <= cutoff)))
+    )
+    if data_types is not None:
+        query = query.where(table.c.data_type.in_(sorted(data_types)))
+    aged = []
+    for base, site, data_type, first_modified, first_seen, count, capture in connection.execute(query):
+        times = [t for t in (first_modified, first_seen) if t is not None] if count else [capture]
+        first = min(times)
+        aged.append(Aged(base, site or "", data_type or "", int(first.replace(tzinfo=UTC).timestamp())))
+    return aged
+
+
+def delete_exposure(
+    bucket: Bucket, engine: Engine, s3_directory: str, base_filename: str, dry_run: bool
+) -> tuple[int, int]:
+    """Delete every object of the exposure, then its row; returns (objects, rows) deleted or due.
+
+    The trailing dash of the listing prefix is what keeps ``tst-cam1-…`` from reaching into a
+    neighbour whose name merely starts the same.
+    """
+    keys = [info.key for info in bucket.list_objects(f"{s3_directory}/{base_filename}-")]
+    if keys and not dry_run:
+        bucket.delete(keys)
+    table = EXPOSURE_TABLES.get(EXPOSURE_TABLE.get(s3_directory, ""))
+    if table is None:
+        return len(keys), 0
+    this_row = table.c.base_filename == base_filename
+    with engine.begin() as connection:
+        if dry_run:
+            rows = connection.execute(select(func.count()).select_from(table).where(this_row)).scalar_one()
+        else:
+            rows = connection.execute(delete(table).where(this_row)).rowcount
+    return len(keys), rows
+
+
+@op(retry_policy=TRANSIENT_RETRY)
+def delete_expired_exposures(
+    context: OpExecutionContext,
+    config: MaintenanceConfig,
+    bucket: Bucket,
+    tables: Tables,
+    catalog: Catalog,
+    retention: Retention,
+) -> Output[Deletions]:
+    """Objects, catalog row and tracker entry of every expired exposure, in that order."""
+    now = config.moment()
+    report = Deletions(config.dry_run)
+    for exposure in due_exposures(tables, catalog.engine(), retention.rules(), now):
+        objects, rows = delete_exposure(
+            bucket, catalog.engine(), exposure.s3_directory, exposure.base_filename, config.dry_run
+        )
+        entries = 0
+        if exposure.tracked:
+            entries = 1
+            if not config.dry_run:
+                entries = int(
+                    delete_if(
+                        tables.expiration_tracker,
+                        {"pk": {"S": exposure.base_filename}},
+                        "expiration_timestamp_s <= :now",
+                        {":now": number(int(now.timestamp()))},
+                    )
+                )
+        expired = datetime.fromtimestamp(exposure.expired_at, UTC).isoformat()
+        report.add(
+            f"`{exposure.s3_directory}/{exposure.base_filename}` (expired {expired}): "
+            f"{objects} objects, {rows} row, {entries} tracker entry",
+            exposures=1,
+            objects=objects,
+            rows=rows,
+            tracker_entries=entries,
+        )
+    return report.output(context, ("exposures", "objects", "rows", "tracker_entries"))
+
+
+@job(
+    executor_def=in_process_executor,
+    tags=maintenance_tags("expire_exposures"),
+    description="Delete expired exposures: their objects, catalog row and expiration-tracker entry.",
+)
+def expire_exposures() -> None:
+    delete_expired_exposures()
+
+
+expire_exposures_schedule = ScheduleDefinition(
+    name="expire_exposures_every_5_minutes",
+    job=expire_exposures,
+    cron_schedule="*/5 * * * *",
+    execution_timezone="UTC",
+    default_status=DefaultScheduleStatus.RUNNING,
+)
