@@ -100,6 +100,7 @@ class KnownObject:
     state: str
     updated_at: datetime
     run_key: str | None
+    last_modified: datetime | None = None  # of the version, or of the removal event
 
 
 def _insert(connection: Connection, table: Table):  # type: ignore[no-untyped-def]
@@ -229,6 +230,16 @@ def known_objects_between(connection: Connection, first: str, after_last: str) -
 def _known(connection: Connection, where: ColumnElement[bool]) -> dict[str, KnownObject]:
     table: Table = LedgerEntry.__table__  # type: ignore[assignment]
     rows = connection.execute(
-        select(table.c.key, table.c.etag, table.c.state, table.c.updated_at, table.c.run_key).where(where)
+        select(
+            table.c.key,
+            table.c.etag,
+            table.c.state,
+            table.c.updated_at,
+            table.c.run_key,
+            table.c.last_modified,
+        ).where(where)
     )
-    return {row.key: KnownObject(row.etag, row.state, row.updated_at, row.run_key) for row in rows}
+    return {
+        row.key: KnownObject(row.etag, row.state, row.updated_at, row.run_key, row.last_modified)
+        for row in rows
+    }

@@ -66,11 +66,20 @@ def needs_ingest(
         return True
     if ref.event is ObjectEvent.REMOVED:
         return known.state != ObjectState.REMOVED
-    if known.state == ObjectState.REMOVED or (ref.etag is not None and known.etag != ref.etag):
+    if known.state == ObjectState.REMOVED:
+        # A creation event older than the removal is a late redelivery, not a new upload.
+        return _after(ref.last_modified, known.last_modified)
+    if ref.etag is not None and known.etag != ref.etag:
         return True
     if known.state == ObjectState.QUEUED and known.updated_at < now - requeue_after:
         return known.run_key is None or not run_exists(known.run_key)
     return False
+
+
+def _after(event: datetime | None, removal: datetime | None) -> bool:
+    if event is None or removal is None:
+        return True
+    return naive_utc(event) > removal
 
 
 def latest_per_key(refs: Iterable[ObjectRef]) -> list[ObjectRef]:

@@ -10,8 +10,9 @@ from typing import Any
 from dagster import SensorResult, SkipReason, build_sensor_context
 
 from photon_archive.aws.clients import client
-from photon_archive.definitions import resources_for
+from photon_archive.definitions import build_definitions, resources_for
 from photon_archive.local.sample import sample_exposures
+from photon_archive.naming import parse_key
 from photon_archive.sensors.delivery import Delivery
 from photon_archive.sensors.event_queue import s3_event_queue
 from photon_archive_tests.archive import Archive
@@ -188,3 +189,31 @@ def test_a_key_with_a_nul_byte_is_queued_and_recognised_when_redelivered(archive
     assert archive.query("SELECT key, state FROM object_ledger") == [
         {"key": "data/x\\x00", "state": "queued"}
     ]
+
+
+def test_a_creation_redelivered_after_the_removal_does_not_bring_the_object_back(archive: Archive) -> None:
+    _drain_test_events(archive)
+    keys = _upload(archive, 1)
+    sqs = client("sqs")
+    url = _queue_url(archive, archive.settings.event_queue)
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)["Messages"]
+    creation = next(m["Body"] for m in messages if "EX10.fits.fz" in m["Body"])
+    job = build_definitions(archive.settings).resolve_job_def("ingest")
+
+    def run_tick() -> list[dict]:
+        result = _tick(archive)
+        for request in result.run_requests if isinstance(result, SensorResult) else []:
+            assert job.execute_in_process(run_config=request.run_config, instance=archive.instance).success
+        return _requested(result) if isinstance(result, SensorResult) else []
+
+    run_tick()
+    fits = next(key for key in keys if key.endswith("EX10.fits.fz"))
+    client("s3").delete_object(Bucket=archive.settings.bucket, Key=fits)
+    assert [o["event"] for o in run_tick() if o["key"] == fits] == ["removed"]
+    assert archive.ledger(fits)["state"] == "removed"
+
+    sqs.send_message(QueueUrl=url, MessageBody=creation)
+
+    assert run_tick() == []
+    assert archive.ledger(fits)["state"] == "removed"
+    assert archive.row(parse_key(fits).base_filename)["fits_10_exists"] is False
