@@ -54,7 +54,8 @@ class ExposureColumns:
     fits_10_exists: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     jpg_medium_exists: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     jpg_small_exists: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    data_type: Mapped[str | None] = mapped_column(String)
+    # Indexed: the expiry job reads the rows of the data types that expire.
+    data_type: Mapped[str | None] = mapped_column(String, index=True)
     # Where the header came from: "txt" (authoritative), "large_fits" or "small_fits" (read from a
     # data file until the .txt arrives). NULL while no header has been seen.
     header_source: Mapped[str | None] = mapped_column(String(16))
