@@ -16,10 +16,14 @@ from dagster import (
 from sqlalchemy import Table, and_, or_, select
 
 from photon_archive.assets import S3_OBJECTS, THUMBNAILS
+from photon_archive.aws.bucket import Bucket
+from photon_archive.aws.tables import Tables
 from photon_archive.catalog.models import LedgerEntry, ObjectState
 from photon_archive.catalog.resource import Catalog
 from photon_archive.catalog.store import EXPOSURE_TABLES
 from photon_archive.ingest.batch import EXPOSURE_TABLE
+from photon_archive.maintenance.config import Retention
+from photon_archive.maintenance.exposures import EXPIRY_INTERVAL, due_exposures
 
 THUMBNAIL_GRACE = timedelta(minutes=10)
 REJECTION_WINDOW = timedelta(days=1)
@@ -91,7 +95,23 @@ def no_rejections_in_the_last_day(catalog: Catalog) -> AssetCheckResult:
     )
 
 
-asset_checks = [thumbnails_follow_medium_jpgs, no_rejections_in_the_last_day]
+@asset_check(asset="images", description="No expired exposure still has objects one expiry interval later.")
+def expired_exposures_are_gone(
+    catalog: Catalog, tables: Tables, bucket: Bucket, retention: Retention
+) -> AssetCheckResult:
+    overdue = due_exposures(tables, catalog.engine(), retention.rules(), datetime.now(UTC) - EXPIRY_INTERVAL)
+    lingering = [
+        f"{due.s3_directory}/{due.base_filename}"
+        for due in overdue
+        if next(bucket.list_objects(f"{due.s3_directory}/{due.base_filename}-", limit=1), None)
+    ]
+    return AssetCheckResult(
+        passed=not lingering,
+        metadata={"lingering": len(lingering), "exposures": "\n".join(lingering[:LISTED]) or "none"},
+    )
+
+
+asset_checks = [thumbnails_follow_medium_jpgs, no_rejections_in_the_last_day, expired_exposures_are_gone]
 checks_job = define_asset_job("asset_checks", selection=AssetSelection.all_asset_checks())
 checks_schedule = ScheduleDefinition(
     job=checks_job, cron_schedule="*/10 * * * *", default_status=DefaultScheduleStatus.RUNNING

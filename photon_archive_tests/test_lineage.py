@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from dagster import AssetKey
 
+from photon_archive.aws.clients import client
 from photon_archive.definitions import build_definitions
 from photon_archive.local.sample import sample_exposures
 from photon_archive_tests.archive import Archive
@@ -46,7 +47,11 @@ def test_an_ingest_run_materializes_each_asset_it_wrote_with_figures(archive: Ar
 def test_checks_are_green_on_a_clean_catalog_and_red_on_a_crafted_one(archive: Archive) -> None:
     keys = _upload(archive, count=2)
     assert archive.ingest(keys).success
-    assert _checks(archive) == {"thumbnails_follow_medium_jpgs": True, "no_rejections_in_the_last_day": True}
+    assert _checks(archive) == {
+        "thumbnails_follow_medium_jpgs": True,
+        "no_rejections_in_the_last_day": True,
+        "expired_exposures_are_gone": True,
+    }
 
     jpg = next(key for key in keys if key.endswith("EX10.jpg"))
     base = jpg.split("/")[1].rsplit("-", 1)[0]
@@ -61,4 +66,27 @@ def test_checks_are_green_on_a_clean_catalog_and_red_on_a_crafted_one(archive: A
     assert _checks(archive) == {
         "thumbnails_follow_medium_jpgs": False,
         "no_rejections_in_the_last_day": False,
+        "expired_exposures_are_gone": True,
     }
+
+
+def test_an_expired_exposure_with_objects_fails_its_check_until_the_expiry_job_runs(archive: Archive) -> None:
+    keys = _upload(archive, count=1, data_type="EF")
+    assert archive.ingest(keys).success
+    base = keys[0].split("/")[1].rsplit("-", 1)[0]
+    day_ago = int((datetime.now(UTC) - timedelta(days=1)).timestamp())
+    client("dynamodb").put_item(
+        TableName=archive.settings.expiration_table,
+        Item={
+            "pk": {"S": base},
+            "s3_directory": {"S": "data"},
+            "expiration_timestamp_s": {"N": str(day_ago)},
+        },
+    )
+
+    assert _checks(archive)["expired_exposures_are_gone"] is False
+
+    expire = build_definitions(archive.settings).resolve_job_def("expire_exposures")
+    assert expire.execute_in_process(instance=archive.instance).success
+    assert archive.keys(f"data/{base}-") == []
+    assert _checks(archive)["expired_exposures_are_gone"] is True

@@ -198,6 +198,9 @@ def expire_exposures() -> None:
     delete_expired_exposures()
 
 
+# How often the job runs, so how long past its expiry an exposure may still be seen.
+EXPIRY_INTERVAL = timedelta(minutes=5)
+
 expire_exposures_schedule = ScheduleDefinition(
     name="expire_exposures_every_5_minutes",
     job=expire_exposures,
