@@ -20,12 +20,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import make_url
 
 from photon_archive.aws.clients import client
 from photon_archive.catalog.engine import engine_for
-from photon_archive.catalog.schema import upgrade
+from photon_archive.catalog.schema import create_database, drop_database, upgrade
 from photon_archive.local.emulator import Emulator
 from photon_archive.local.provision import provision, set_bucket_notifications
 from photon_archive.settings import Settings
@@ -135,21 +134,6 @@ class Stack:
     settings: Settings
     emulator: Emulator
     workdir: Path
-
-
-def create_database(admin_url: URL, name: str) -> URL:
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0'))
-    engine.dispose()
-    return admin_url.set(database=name)
-
-
-def drop_database(admin_url: URL, name: str) -> None:
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
 
 
 @contextmanager

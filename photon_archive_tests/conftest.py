@@ -14,7 +14,7 @@ from dagster import instance_for_test
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
-from photon_archive.catalog.schema import upgrade
+from photon_archive.catalog.schema import create_database, drop_database, upgrade
 from photon_archive.local.emulator import Emulator
 from photon_archive.local.provision import provision
 from photon_archive.settings import Settings
@@ -39,21 +39,6 @@ def postgres_admin_url() -> URL:
     finally:
         engine.dispose()
     return url
-
-
-def create_database(admin_url: URL, name: str) -> URL:
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0'))
-    engine.dispose()
-    return admin_url.set(database=name)
-
-
-def drop_database(admin_url: URL, name: str) -> None:
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
 
 
 @pytest.fixture

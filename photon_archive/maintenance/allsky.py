@@ -7,19 +7,15 @@ clock the exposure expiry uses, so a night uploaded late is kept for the whole r
 from datetime import UTC, datetime, timedelta
 
 from dagster import (
-    DefaultScheduleStatus,
     OpExecutionContext,
     Output,
-    ScheduleDefinition,
-    in_process_executor,
-    job,
     op,
 )
 
 from photon_archive.aws.bucket import Bucket
 from photon_archive.catalog.resource import Catalog
 from photon_archive.ingest.job import TRANSIENT_RETRY
-from photon_archive.maintenance.config import MaintenanceConfig, Retention, maintenance_tags
+from photon_archive.maintenance.config import MaintenanceConfig, Retention, scheduled_job
 from photon_archive.maintenance.exposures import aged_exposures, delete_exposure
 from photon_archive.maintenance.report import Deletions
 
@@ -56,19 +52,10 @@ def delete_old_allsky(
     return report.output(context, ("exposures", "objects", "rows"))
 
 
-@job(
-    executor_def=in_process_executor,
-    tags=maintenance_tags("expire_allsky"),
-    description="Delete all-sky exposures older than the retention: their objects and allsky_images row.",
-)
-def expire_allsky() -> None:
-    delete_old_allsky()
-
-
-expire_allsky_schedule = ScheduleDefinition(
-    name="expire_allsky_daily",
-    job=expire_allsky,
-    cron_schedule="40 3 * * *",
-    execution_timezone="UTC",
-    default_status=DefaultScheduleStatus.RUNNING,
+expire_allsky, expire_allsky_schedule = scheduled_job(
+    delete_old_allsky,
+    "expire_allsky",
+    "Delete all-sky exposures older than the retention: their objects and allsky_images row.",
+    schedule_name="expire_allsky_daily",
+    cron="40 3 * * *",
 )

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from dagster import Config, ConfigurableResource
+from dagster import (
+    Config,
+    ConfigurableResource,
+    DefaultScheduleStatus,
+    JobDefinition,
+    OpDefinition,
+    ScheduleDefinition,
+    in_process_executor,
+    job,
+)
 from pydantic import Field
 
 from photon_archive.retention import DEFAULT_EXPIRATION_RULES, parse_rules
@@ -20,6 +29,25 @@ MAINTENANCE_TAG = "photon_archive/maintenance"
 
 def maintenance_tags(name: str) -> dict[str, str]:
     return {MAINTENANCE_TAG: name}
+
+
+def scheduled_job(
+    step: OpDefinition, name: str, description: str, schedule_name: str, cron: str
+) -> tuple[JobDefinition, ScheduleDefinition]:
+    """A maintenance job of one step, tagged for the one-at-a-time limit, with its running schedule."""
+
+    @job(name=name, executor_def=in_process_executor, tags=maintenance_tags(name), description=description)
+    def maintenance() -> None:
+        step()
+
+    schedule = ScheduleDefinition(
+        name=schedule_name,
+        job=maintenance,
+        cron_schedule=cron,
+        execution_timezone="UTC",
+        default_status=DefaultScheduleStatus.RUNNING,
+    )
+    return maintenance, schedule
 
 
 class MaintenanceConfig(Config):

@@ -26,12 +26,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from dagster import (
-    DefaultScheduleStatus,
     OpExecutionContext,
     Output,
-    ScheduleDefinition,
-    in_process_executor,
-    job,
     op,
 )
 from sqlalchemy import Connection, Engine, and_, delete, func, or_, select
@@ -43,7 +39,7 @@ from photon_archive.catalog.resource import Catalog
 from photon_archive.catalog.store import EXPOSURE_TABLES
 from photon_archive.ingest.batch import EXPOSURE_TABLE
 from photon_archive.ingest.job import TRANSIENT_RETRY
-from photon_archive.maintenance.config import MaintenanceConfig, Retention, maintenance_tags
+from photon_archive.maintenance.config import MaintenanceConfig, Retention, scheduled_job
 from photon_archive.maintenance.dynamodb import delete_if, number, scan
 from photon_archive.maintenance.report import Deletions
 from photon_archive.retention import expiry_seconds
@@ -189,22 +185,13 @@ def delete_expired_exposures(
     return report.output(context, ("exposures", "objects", "rows", "tracker_entries"))
 
 
-@job(
-    executor_def=in_process_executor,
-    tags=maintenance_tags("expire_exposures"),
-    description="Delete expired exposures: their objects, catalog row and expiration-tracker entry.",
-)
-def expire_exposures() -> None:
-    delete_expired_exposures()
-
-
 # How often the job runs, so how long past its expiry an exposure may still be seen.
 EXPIRY_INTERVAL = timedelta(minutes=5)
 
-expire_exposures_schedule = ScheduleDefinition(
-    name="expire_exposures_every_5_minutes",
-    job=expire_exposures,
-    cron_schedule="*/5 * * * *",
-    execution_timezone="UTC",
-    default_status=DefaultScheduleStatus.RUNNING,
+expire_exposures, expire_exposures_schedule = scheduled_job(
+    delete_expired_exposures,
+    "expire_exposures",
+    "Delete expired exposures: their objects, catalog row and expiration-tracker entry.",
+    schedule_name="expire_exposures_every_5_minutes",
+    cron="*/5 * * * *",
 )

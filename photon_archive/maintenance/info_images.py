@@ -11,12 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dagster import (
-    DefaultScheduleStatus,
     OpExecutionContext,
     Output,
-    ScheduleDefinition,
-    in_process_executor,
-    job,
     op,
 )
 
@@ -25,7 +21,7 @@ from photon_archive.aws.tables import Tables
 from photon_archive.errors import Rejected
 from photon_archive.info_images import metadata_pk
 from photon_archive.ingest.job import TRANSIENT_RETRY
-from photon_archive.maintenance.config import MaintenanceConfig, maintenance_tags
+from photon_archive.maintenance.config import MaintenanceConfig, scheduled_job
 from photon_archive.maintenance.dynamodb import delete_if, number, scan
 from photon_archive.maintenance.report import Deletions
 from photon_archive.naming import FileKind, parse_key, thumbnail_key
@@ -82,19 +78,10 @@ def delete_expired_info_images(
     return report.output(context, ("items", "objects"))
 
 
-@job(
-    executor_def=in_process_executor,
-    tags=maintenance_tags("expire_info_images"),
-    description="Delete info-image channel items past their expiration_timestamp, and their objects.",
-)
-def expire_info_images() -> None:
-    delete_expired_info_images()
-
-
-expire_info_images_schedule = ScheduleDefinition(
-    name="expire_info_images_hourly",
-    job=expire_info_images,
-    cron_schedule="20 * * * *",
-    execution_timezone="UTC",
-    default_status=DefaultScheduleStatus.RUNNING,
+expire_info_images, expire_info_images_schedule = scheduled_job(
+    delete_expired_info_images,
+    "expire_info_images",
+    "Delete info-image channel items past their expiration_timestamp, and their objects.",
+    schedule_name="expire_info_images_hourly",
+    cron="20 * * * *",
 )

@@ -10,19 +10,15 @@ from datetime import timedelta
 
 from dagster import (
     DagsterRunStatus,
-    DefaultScheduleStatus,
     OpExecutionContext,
     Output,
     RunRecord,
     RunsFilter,
-    ScheduleDefinition,
-    in_process_executor,
-    job,
     op,
 )
 from pydantic import Field
 
-from photon_archive.maintenance.config import MaintenanceConfig, maintenance_tags
+from photon_archive.maintenance.config import MaintenanceConfig, scheduled_job
 from photon_archive.maintenance.report import Deletions
 
 IN_FLIGHT = {
@@ -62,19 +58,10 @@ def delete_old_runs(context: OpExecutionContext, config: PruneConfig) -> Output[
     return report.output(context, ("runs",))
 
 
-@job(
-    executor_def=in_process_executor,
-    tags=maintenance_tags("prune_run_history"),
-    description="Delete Dagster runs (and their event logs) older than a configurable age.",
-)
-def prune_run_history() -> None:
-    delete_old_runs()
-
-
-prune_run_history_schedule = ScheduleDefinition(
-    name="prune_run_history_daily",
-    job=prune_run_history,
-    cron_schedule="50 3 * * *",
-    execution_timezone="UTC",
-    default_status=DefaultScheduleStatus.RUNNING,
+prune_run_history, prune_run_history_schedule = scheduled_job(
+    delete_old_runs,
+    "prune_run_history",
+    "Delete Dagster runs (and their event logs) older than a configurable age.",
+    schedule_name="prune_run_history_daily",
+    cron="50 3 * * *",
 )

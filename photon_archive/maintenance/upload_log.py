@@ -8,18 +8,14 @@ file uploaded again meanwhile got a fresh item under the same key, and keeps it.
 from datetime import UTC, datetime
 
 from dagster import (
-    DefaultScheduleStatus,
     OpExecutionContext,
     Output,
-    ScheduleDefinition,
-    in_process_executor,
-    job,
     op,
 )
 
 from photon_archive.aws.tables import Tables
 from photon_archive.ingest.job import TRANSIENT_RETRY
-from photon_archive.maintenance.config import MaintenanceConfig, maintenance_tags
+from photon_archive.maintenance.config import MaintenanceConfig, scheduled_job
 from photon_archive.maintenance.dynamodb import delete_if, number, scan
 from photon_archive.maintenance.report import Deletions
 
@@ -45,19 +41,10 @@ def delete_expired_upload_log_items(
     return report.output(context, ("items",))
 
 
-@job(
-    executor_def=in_process_executor,
-    tags=maintenance_tags("expire_upload_log"),
-    description="Delete recent-uploads-log items past their expire_timestamp_s.",
-)
-def expire_upload_log() -> None:
-    delete_expired_upload_log_items()
-
-
-expire_upload_log_schedule = ScheduleDefinition(
-    name="expire_upload_log_hourly",
-    job=expire_upload_log,
-    cron_schedule="10 * * * *",
-    execution_timezone="UTC",
-    default_status=DefaultScheduleStatus.RUNNING,
+expire_upload_log, expire_upload_log_schedule = scheduled_job(
+    delete_expired_upload_log_items,
+    "expire_upload_log",
+    "Delete recent-uploads-log items past their expire_timestamp_s.",
+    schedule_name="expire_upload_log_hourly",
+    cron="10 * * * *",
 )
