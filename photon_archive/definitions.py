@@ -50,7 +50,11 @@ def resources_for(settings: Settings, deployment: str = "local") -> dict[str, An
         "event_queue": EventQueue(
             queue_name=settings.event_queue, dead_letter_queue_name=settings.event_dead_letter_queue
         ),
-        "delivery": Delivery(watched_prefixes=list(settings.watched_prefixes)),
+        "delivery": Delivery(
+            watched_prefixes=list(settings.watched_prefixes),
+            max_objects_per_run=settings.max_objects_per_run,
+            requeue_after_minutes=settings.requeue_after_minutes,
+        ),
         "ingest_rules": IngestRules(
             thumbnail_height=settings.thumbnail_height,
             upload_log_ttl_hours=settings.upload_log_ttl_hours,

@@ -37,6 +37,8 @@ class Settings:
     thumbnail_height: int = 128
     expiration_rules: str = DEFAULT_EXPIRATION_RULES
     watched_prefixes: tuple[str, ...] = ("data", "info-images", "allsky")
+    max_objects_per_run: int = 500
+    requeue_after_minutes: float = 15.0
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -83,4 +85,6 @@ ENVIRONMENT: dict[str, str] = {
     "thumbnail_height": "PHOTON_ARCHIVE_THUMBNAIL_HEIGHT",
     "expiration_rules": "PHOTON_ARCHIVE_EXPIRATION_RULES",
     "watched_prefixes": "PHOTON_ARCHIVE_PREFIXES",
+    "max_objects_per_run": "PHOTON_ARCHIVE_MAX_OBJECTS_PER_RUN",
+    "requeue_after_minutes": "PHOTON_ARCHIVE_REQUEUE_AFTER_MINUTES",
 }

@@ -42,6 +42,8 @@ def test_every_setting_is_read_from_its_environment_variable() -> None:
         "PHOTON_ARCHIVE_ALLSKY_RETENTION_DAYS": "3",
         "PHOTON_ARCHIVE_THUMBNAIL_HEIGHT": "256",
         "PHOTON_ARCHIVE_PREFIXES": "data/, allsky",
+        "PHOTON_ARCHIVE_MAX_OBJECTS_PER_RUN": "200",
+        "PHOTON_ARCHIVE_REQUEUE_AFTER_MINUTES": "0.5",
     }
     settings = Settings.from_env(environ)
     assert settings.database_url == "postgresql://archive@db/photon"
@@ -57,4 +59,5 @@ def test_every_setting_is_read_from_its_environment_variable() -> None:
     assert settings.allsky_retention_days == 3.0
     assert settings.thumbnail_height == 256
     assert settings.watched_prefixes == ("data", "allsky")
+    assert (settings.max_objects_per_run, settings.requeue_after_minutes) == (200, 0.5)
     assert set(ENVIRONMENT) == set(Settings.__dataclass_fields__)
