@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from dagster import DagsterInstance, ExecuteInProcessResult
@@ -15,7 +16,11 @@ from photon_archive.aws.clients import client
 from photon_archive.definitions import build_definitions
 from photon_archive.ingest.job import ingest_run_config
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef
+from photon_archive.local.sample import sample_exposures
 from photon_archive.settings import Settings
+
+# The night sample exposures are taken on, unless a test says otherwise.
+SAMPLE_NIGHT = date(2026, 11, 24)
 
 
 @dataclass
@@ -29,6 +34,14 @@ class Archive:
         client("s3").put_object(
             Bucket=self.settings.bucket, Key=key, Body=body, ContentType=content_type, Metadata=metadata
         )
+
+    def upload_sample(self, night: date = SAMPLE_NIGHT, **options: Any) -> list[str]:
+        """Upload sample exposures as an observatory does (header first); return their keys."""
+        keys = []
+        for sample in sample_exposures(night=night, **options):
+            self.put(sample.key, sample.body, sample.content_type, **sample.metadata)
+            keys.append(sample.key)
+        return keys
 
     def ref(self, key: str) -> ObjectRef:
         head = client("s3").head_object(Bucket=self.settings.bucket, Key=key)

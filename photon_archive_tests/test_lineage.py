@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from dagster import AssetKey
 
 from photon_archive.aws.clients import client
 from photon_archive.definitions import build_definitions
-from photon_archive.local.sample import sample_exposures
 from photon_archive_tests.archive import Archive
-
-NIGHT = date(2026, 11, 24)
-
-
-def _upload(archive: Archive, **options) -> list[str]:
-    keys = []
-    for sample in sample_exposures(night=NIGHT, **options):
-        archive.put(sample.key, sample.body, sample.content_type, **sample.metadata)
-        keys.append(sample.key)
-    return keys
 
 
 def _checks(archive: Archive) -> dict[str, bool]:
@@ -29,7 +18,7 @@ def _checks(archive: Archive) -> dict[str, bool]:
 
 
 def test_an_ingest_run_materializes_each_asset_it_wrote_with_figures(archive: Archive) -> None:
-    keys = _upload(archive, count=2) + _upload(archive, count=1, prefix="allsky")
+    keys = archive.upload_sample(count=2) + archive.upload_sample(count=1, prefix="allsky")
     result = archive.ingest(keys + ["data/not-a-name.txt"])
 
     materialized = {m.asset_key: m.metadata for m in result.asset_materializations_for_node("ingest_objects")}
@@ -45,7 +34,7 @@ def test_an_ingest_run_materializes_each_asset_it_wrote_with_figures(archive: Ar
 
 
 def test_checks_are_green_on_a_clean_catalog_and_red_on_a_crafted_one(archive: Archive) -> None:
-    keys = _upload(archive, count=2)
+    keys = archive.upload_sample(count=2)
     assert archive.ingest(keys).success
     assert _checks(archive) == {
         "thumbnails_follow_medium_jpgs": True,
@@ -71,7 +60,7 @@ def test_checks_are_green_on_a_clean_catalog_and_red_on_a_crafted_one(archive: A
 
 
 def test_an_expired_exposure_with_objects_fails_its_check_until_the_expiry_job_runs(archive: Archive) -> None:
-    keys = _upload(archive, count=1, data_type="EF")
+    keys = archive.upload_sample(count=1, data_type="EF")
     assert archive.ingest(keys).success
     base = keys[0].split("/")[1].rsplit("-", 1)[0]
     day_ago = int((datetime.now(UTC) - timedelta(days=1)).timestamp())

@@ -5,22 +5,11 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from photon_archive.local.sample import sample_exposures
-from photon_archive_tests.archive import Archive
-
-NIGHT = date(2026, 11, 24)
-
-
-def _upload(archive: Archive, **options) -> list[str]:
-    keys = []
-    for sample in sample_exposures(night=NIGHT, **options):
-        archive.put(sample.key, sample.body, sample.content_type, **sample.metadata)
-        keys.append(sample.key)
-    return keys
+from photon_archive_tests.archive import SAMPLE_NIGHT, Archive
 
 
 def test_an_exposure_is_catalogued_with_thumbnail_log_and_one_notification(archive: Archive) -> None:
-    keys = _upload(archive, count=1)
+    keys = archive.upload_sample(count=1)
     base = keys[0].split("/")[1].rsplit("-", 1)[0]
 
     result = archive.ingest(keys)
@@ -36,7 +25,7 @@ def test_an_exposure_is_catalogued_with_thumbnail_log_and_one_notification(archi
     )
     header = json.loads(row["header"])
     assert header["SSTKNUM"].isdigit()
-    assert row["capture_date"].date() in (NIGHT, date(2026, 11, 25))
+    assert row["capture_date"].date() in (SAMPLE_NIGHT, date(2026, 11, 25))
     assert 0 <= row["right_ascension"] < 24
     assert row["header_source"] == "txt"
     thumbnail = f"data/{base}-EX11.jpg"

@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 from typing import Any
 
 from photon_archive.aws.clients import client
 from photon_archive.definitions import resources_for
 from photon_archive.ingest.batch import Services, ingest_batch
-from photon_archive.local.sample import sample_exposures
 from photon_archive.naming import parse_key
 from photon_archive_tests.archive import Archive
-
-NIGHT = date(2026, 11, 24)
-
-
-def _upload(archive: Archive, **options: Any) -> list[str]:
-    keys = []
-    for sample in sample_exposures(night=NIGHT, **options):
-        archive.put(sample.key, sample.body, sample.content_type, **sample.metadata)
-        keys.append(sample.key)
-    return keys
 
 
 def _item(archive: Archive, pk: str) -> dict[str, Any] | None:
@@ -45,7 +33,7 @@ def _base(keys: list[str]) -> str:
 
 
 def test_channel_from_object_metadata_builds_the_item_and_notifies_with_the_channel(archive: Archive) -> None:
-    keys = _upload(archive, prefix="info-images", channel=2, count=1)
+    keys = archive.upload_sample(prefix="info-images", channel=2, count=1)
     base = _base(keys)
 
     assert archive.ingest(keys).success
@@ -78,7 +66,7 @@ def test_channel_from_object_metadata_builds_the_item_and_notifies_with_the_chan
 
 
 def test_channel_from_the_site_metadata_item(archive: Archive) -> None:
-    keys = _upload(archive, prefix="info-images", count=1)
+    keys = archive.upload_sample(prefix="info-images", count=1)
     client("dynamodb").put_item(
         TableName=archive.settings.info_images_table,
         Item={"pk": {"S": "sro#metadata"}, "channel3": {"S": _base(keys)}, "channel1": {"S": "other"}},
@@ -91,7 +79,7 @@ def test_channel_from_the_site_metadata_item(archive: Archive) -> None:
 
 
 def test_no_channel_anywhere_is_a_rejection_that_says_so(archive: Archive) -> None:
-    keys = _upload(archive, prefix="info-images", count=1)
+    keys = archive.upload_sample(prefix="info-images", count=1)
 
     assert archive.ingest(keys).success
 
@@ -107,9 +95,9 @@ def test_no_channel_anywhere_is_a_rejection_that_says_so(archive: Archive) -> No
 def test_a_new_exposure_replaces_the_item_whole_and_files_of_one_exposure_accumulate(
     archive: Archive,
 ) -> None:
-    first = _upload(archive, prefix="info-images", channel=2, count=1, first_counter=1)
+    first = archive.upload_sample(prefix="info-images", channel=2, count=1, first_counter=1)
     assert archive.ingest(first).success
-    second = _upload(archive, prefix="info-images", channel=2, count=1, first_counter=2, files=["jpg"])
+    second = archive.upload_sample(prefix="info-images", channel=2, count=1, first_counter=2, files=["jpg"])
 
     assert archive.ingest(second).success
     item = _item(archive, "sro#2")
@@ -117,7 +105,7 @@ def test_a_new_exposure_replaces_the_item_whole_and_files_of_one_exposure_accumu
     assert "txt_00_file_path" not in item and "header" not in item and "fits_01_exists" in item
     assert item["fits_01_exists"] == {"BOOL": False} and item["jpg_medium_exists"] == {"BOOL": True}
 
-    more = _upload(archive, prefix="info-images", channel=2, count=1, first_counter=2, files=["txt"])
+    more = archive.upload_sample(prefix="info-images", channel=2, count=1, first_counter=2, files=["txt"])
     assert archive.ingest(more).success
     item = _item(archive, "sro#2")
     assert item["txt_00_file_path"] == {"S": more[0]} and item["jpg_10_file_path"] == {"S": second[0]}
@@ -127,10 +115,10 @@ def test_a_new_exposure_replaces_the_item_whole_and_files_of_one_exposure_accumu
 def test_channels_and_sites_are_independent(archive: Archive) -> None:
     keys = []
     for channel in (1, 2, 3):
-        keys += _upload(
-            archive, prefix="info-images", channel=channel, count=1, first_counter=channel, files=["jpg"]
+        keys += archive.upload_sample(
+            prefix="info-images", channel=channel, count=1, first_counter=channel, files=["jpg"]
         )
-    keys += _upload(archive, prefix="info-images", channel=2, count=1, site="tst", files=["jpg"])
+    keys += archive.upload_sample(prefix="info-images", channel=2, count=1, site="tst", files=["jpg"])
 
     assert archive.ingest(keys).success
 
@@ -147,8 +135,8 @@ def test_channels_and_sites_are_independent(archive: Archive) -> None:
 
 
 def test_an_older_exposure_processed_late_leaves_the_newer_one(archive: Archive) -> None:
-    older = _upload(archive, prefix="info-images", channel=1, count=1, first_counter=7)
-    newer = _upload(archive, prefix="info-images", channel=1, count=1, first_counter=8)
+    older = archive.upload_sample(prefix="info-images", channel=1, count=1, first_counter=7)
+    newer = archive.upload_sample(prefix="info-images", channel=1, count=1, first_counter=8)
     assert archive.ingest(newer).success
     archive.datastream()
 
@@ -170,8 +158,12 @@ def test_two_runs_writing_different_exposures_to_one_channel_end_with_the_newer_
 ) -> None:
     services = _services(archive)
     for attempt in range(3):
-        older = _upload(archive, prefix="info-images", channel=3, count=1, first_counter=10 * attempt + 1)
-        newer = _upload(archive, prefix="info-images", channel=3, count=1, first_counter=10 * attempt + 2)
+        older = archive.upload_sample(
+            prefix="info-images", channel=3, count=1, first_counter=10 * attempt + 1
+        )
+        newer = archive.upload_sample(
+            prefix="info-images", channel=3, count=1, first_counter=10 * attempt + 2
+        )
         barrier = threading.Barrier(2)
 
         def run(keys: list[str], barrier: threading.Barrier = barrier) -> None:
@@ -190,7 +182,7 @@ def test_two_runs_writing_different_exposures_to_one_channel_end_with_the_newer_
 
 
 def test_an_allsky_upload_touches_only_allsky_images(archive: Archive) -> None:
-    keys = _upload(archive, prefix="allsky", count=2)
+    keys = archive.upload_sample(prefix="allsky", count=2)
     bases = sorted({parse_key(key).base_filename for key in keys})
 
     assert archive.ingest(keys).success

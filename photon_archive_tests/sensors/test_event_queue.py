@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import date
 from typing import Any
 
 from dagster import SensorResult, SkipReason, build_sensor_context
 
 from photon_archive.aws.clients import client
 from photon_archive.definitions import build_definitions, resources_for
-from photon_archive.local.sample import sample_exposures
 from photon_archive.naming import parse_key
 from photon_archive.sensors.delivery import Delivery
 from photon_archive.sensors.event_queue import s3_event_queue
 from photon_archive_tests.archive import Archive
-
-NIGHT = date(2026, 11, 24)
 
 
 def _tick(archive: Archive, **delivery: Any) -> SensorResult | SkipReason:
@@ -25,14 +21,6 @@ def _tick(archive: Archive, **delivery: Any) -> SensorResult | SkipReason:
     resources["delivery"] = Delivery(**delivery)
     context = build_sensor_context(instance=archive.instance, resources=resources)
     return s3_event_queue(context)
-
-
-def _upload(archive: Archive, count: int, **options: Any) -> list[str]:
-    keys = []
-    for sample in sample_exposures(night=NIGHT, count=count, **options):
-        archive.put(sample.key, sample.body, sample.content_type, **sample.metadata)
-        keys.append(sample.key)
-    return keys
 
 
 def _queue_url(archive: Archive, name: str) -> str:
@@ -58,7 +46,7 @@ def _drain_test_events(archive: Archive) -> None:
 
 def test_uploads_become_runs_and_their_messages_are_deleted_once_queued(archive: Archive) -> None:
     _drain_test_events(archive)
-    keys = _upload(archive, 3)
+    keys = archive.upload_sample(count=3)
 
     result = _tick(archive)
 
@@ -80,7 +68,7 @@ def test_uploads_become_runs_and_their_messages_are_deleted_once_queued(archive:
 
 def test_a_redelivered_message_launches_nothing_new(archive: Archive) -> None:
     _drain_test_events(archive)
-    _upload(archive, 1)
+    archive.upload_sample(count=1)
     sqs = client("sqs")
     url = _queue_url(archive, archive.settings.event_queue)
     bodies = [
@@ -102,7 +90,7 @@ def test_a_redelivered_message_launches_nothing_new(archive: Archive) -> None:
 
 def test_runs_are_bounded_and_keep_an_exposure_together(archive: Archive) -> None:
     _drain_test_events(archive)
-    keys = _upload(archive, 5)
+    keys = archive.upload_sample(count=5)
 
     result = _tick(archive, max_objects_per_run=8)
 
@@ -116,7 +104,7 @@ def test_a_malformed_message_is_dead_lettered_with_its_reason_and_the_rest_go_on
     _drain_test_events(archive)
     sqs = client("sqs")
     sqs.send_message(QueueUrl=_queue_url(archive, archive.settings.event_queue), MessageBody="{not json")
-    keys = _upload(archive, 1)
+    keys = archive.upload_sample(count=1)
 
     result = _tick(archive)
 
@@ -132,7 +120,7 @@ def test_a_malformed_message_is_dead_lettered_with_its_reason_and_the_rest_go_on
 
 def test_removals_and_unwatched_prefixes(archive: Archive) -> None:
     _drain_test_events(archive)
-    keys = _upload(archive, 1)
+    keys = archive.upload_sample(count=1)
     assert len(_requested(_tick(archive))) == 4
     s3 = client("s3")
     s3.delete_object(Bucket=archive.settings.bucket, Key=keys[-1])
@@ -193,7 +181,7 @@ def test_a_key_with_a_nul_byte_is_queued_and_recognised_when_redelivered(archive
 
 def test_a_creation_redelivered_after_the_removal_does_not_bring_the_object_back(archive: Archive) -> None:
     _drain_test_events(archive)
-    keys = _upload(archive, 1)
+    keys = archive.upload_sample(count=1)
     sqs = client("sqs")
     url = _queue_url(archive, archive.settings.event_queue)
     messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)["Messages"]

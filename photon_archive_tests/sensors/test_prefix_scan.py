@@ -36,11 +36,7 @@ def _keys(result: SensorResult) -> list[str]:
 def _upload(
     archive: Archive, night: date, count: int, site: str = "sro", first_counter: int = 1
 ) -> list[str]:
-    keys = []
-    for sample in sample_exposures(night=night, count=count, site=site, first_counter=first_counter):
-        archive.put(sample.key, sample.body, sample.content_type)
-        keys.append(sample.key)
-    return keys
+    return archive.upload_sample(night=night, count=count, site=site, first_counter=first_counter)
 
 
 def _run(archive: Archive, result: SensorResult) -> None:
