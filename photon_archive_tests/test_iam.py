@@ -69,6 +69,8 @@ from dagster import (
 from photon_archive.aws import clients, queues
 from photon_archive.catalog.schema import upgrade
 from photon_archive.definitions import build_definitions, resources_for
+from photon_archive.ingest.job import ingest_run_config
+from photon_archive.ingest.objects import ObjectRef
 from photon_archive.local.emulator import EMULATOR_ENVIRONMENT, Emulator
 from photon_archive.local.provision import provision
 from photon_archive.local.sample import SampleFile, sample_exposures
@@ -653,3 +655,23 @@ def test_moto_is_blind_only_to_statements_whose_dynamodb_actions_another_stateme
         others = without(policy, sid)["Statement"]
         assert all(a.startswith("dynamodb:") for a in _list(statement["Action"]))
         assert all(any(a in _list(o["Action"]) for o in others) for a in _list(statement["Action"]))
+
+
+def test_a_refused_action_fails_the_step_at_once_instead_of_retrying(
+    iam_server: IamServer, instance: DagsterInstance, tmp_path: Path
+) -> None:
+    keys = [file.key for file in uploads() if file.key.startswith("data/")]
+
+    with staged(iam_server, instance, without(shipped_policy(), "NotifyDatastream"), tmp_path) as stage:
+        job = stage.definitions.resolve_job_def("ingest")
+        result = job.execute_in_process(
+            run_config=ingest_run_config([ObjectRef(key) for key in keys]),
+            instance=stage.instance,
+            raise_on_error=False,
+        )
+
+    assert not result.success
+    assert [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"] == []
+    (failure,) = [e for e in result.all_events if e.is_step_failure]
+    assert failure.step_key == "notify_datastream"
+    assert "AWS refused an action" in failure.step_failure_data.error.message

@@ -6,13 +6,17 @@ tells the frontend. Both retry transient failures with backoff before the run fa
 """
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError
 from dagster import (
     Backoff,
     Config,
     ConfigurableResource,
+    Failure,
     Jitter,
     MetadataValue,
     OpExecutionContext,
@@ -35,6 +39,9 @@ from photon_archive.thumbnails import DEFAULT_MAX_PIXELS
 
 # Objects per catalog transaction: bounded so a large replay never holds one huge transaction.
 BATCH_OBJECTS = 500
+# A refusal no retry can change: the deployment's permissions are wrong.
+DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "403")
+
 TRANSIENT_RETRY = RetryPolicy(max_retries=3, delay=2, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
 
 
@@ -106,7 +113,20 @@ def ingest_objects(
 ) -> Output[BatchResult]:
     """Catalog rows, ledger, thumbnails, upload log and expiration entries for every object."""
     services = Services(bucket, tables, catalog.engine(), ingest_rules.settings())
-    return run_batches(context, [o.ref() for o in config.objects], services)
+    with denials_fail_at_once():
+        return run_batches(context, [o.ref() for o in config.objects], services)
+
+
+@contextmanager
+def denials_fail_at_once() -> Iterator[None]:
+    """AWS refusing an action is a configuration error: fail the step now instead of retrying it."""
+    try:
+        yield
+    except ClientError as error:
+        code = str(error.response.get("Error", {}).get("Code"))
+        if code in DENIED:
+            raise Failure(f"AWS refused an action ({code}): {error}", allow_retries=False) from error
+        raise
 
 
 def run_batches(
@@ -142,7 +162,8 @@ def run_batches(
 @op(retry_policy=TRANSIENT_RETRY)
 def notify_datastream(context: OpExecutionContext, result: BatchResult, datastream: Datastream) -> None:
     """One message per exposure of the batch, after its catalog rows are committed."""
-    sent = datastream.send(result.notifications)
+    with denials_fail_at_once():
+        sent = datastream.send(result.notifications)
     context.log.info(f"sent {sent} datastream notifications")
 
 

@@ -12,7 +12,13 @@ from photon_archive.catalog.resource import Catalog
 from photon_archive.catalog.store import KnownObject, known_objects
 from photon_archive.errors import Rejected
 from photon_archive.ingest.batch import BatchResult, Services
-from photon_archive.ingest.job import TRANSIENT_RETRY, IngestRules, notify_datastream, run_batches
+from photon_archive.ingest.job import (
+    TRANSIENT_RETRY,
+    IngestRules,
+    denials_fail_at_once,
+    notify_datastream,
+    run_batches,
+)
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef
 from photon_archive.naming import parse_key
 
@@ -63,7 +69,8 @@ def replay_objects(
         refs = [ref for ref in refs if not _done(known.get(ref.key), ref)]
     context.log.info(f"replaying {len(refs)} objects under {listing_prefix}")
     settings = replace(ingest_rules.settings(), rebuild_thumbnails=config.force)
-    return run_batches(context, refs, Services(bucket, tables, catalog.engine(), settings))
+    with denials_fail_at_once():
+        return run_batches(context, refs, Services(bucket, tables, catalog.engine(), settings))
 
 
 def _done(known: KnownObject | None, ref: ObjectRef) -> bool:
