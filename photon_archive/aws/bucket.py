@@ -110,8 +110,10 @@ class Bucket(ConfigurableResource):  # type: ignore[type-arg]
     def open_range(self, key: str, size: int) -> RangeReader:
         return RangeReader(self.bucket, key, size)
 
-    def put(self, key: str, body: bytes, content_type: str) -> None:
-        client("s3").put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
+    def put(self, key: str, body: bytes, content_type: str, metadata: dict[str, str] | None = None) -> None:
+        client("s3").put_object(
+            Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, Metadata=metadata or {}
+        )
 
     def list_objects(
         self, prefix: str, start_after: str = "", limit: int | None = None

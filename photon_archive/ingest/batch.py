@@ -369,7 +369,9 @@ def _ensure_thumbnail(name: ObjectName, info: ObjectInfo, services: Services, un
             return False
     data = services.bucket.read(name.key, MAX_JPG_BYTES)
     thumbnail = make_thumbnail(data, services.settings.thumbnail_height, services.settings.max_image_pixels)
-    services.bucket.put(key, thumbnail, "image/jpeg")
+    # An info image's thumbnail goes to the same channel as its source.
+    metadata = {k: v for k, v in info.metadata.items() if k == CHANNEL_METADATA}
+    services.bucket.put(key, thumbnail, "image/jpeg", metadata)
     return True
 
 

@@ -53,16 +53,20 @@ def test_channel_from_object_metadata_builds_the_item_and_notifies_with_the_chan
         "fits_10_exists": True,
     }
     assert item["header"]["M"]["SITE"] == {"S": "sro"}
-    assert f"info-images/{base}-EX11.jpg" in archive.keys("info-images/")
+    thumbnail = f"info-images/{base}-EX11.jpg"
+    assert thumbnail in archive.keys("info-images/")
+    assert archive.ingest([thumbnail]).success  # the thumbnail arrives as an object too
+    assert archive.ledger(thumbnail)["state"] == "ingested"
+    item = _item(archive, "sro#2")
+    assert item["jpg_small_exists"] == {"BOOL": True} and item["jpg_11_file_path"] == {"S": thumbnail}
     assert archive.query("SELECT count(*) AS n FROM images")[0]["n"] == 0
     assert archive.table_items(archive.settings.upload_log_table) == []
-    assert archive.datastream() == [
-        {
-            "topic": "imagedata",
-            "site": "sro",
-            "data": {"s3_directory": "info-images", "base_filename": base, "site": "sro", "channel": 2},
-        }
-    ]
+    message = {
+        "topic": "imagedata",
+        "site": "sro",
+        "data": {"s3_directory": "info-images", "base_filename": base, "site": "sro", "channel": 2},
+    }
+    assert archive.datastream() == [message, message]  # the exposure, then its thumbnail
 
 
 def test_channel_from_the_site_metadata_item(archive: Archive) -> None:
