@@ -137,6 +137,23 @@ class Stack:
 
 
 @contextmanager
+def pointing_at(emulator: Emulator) -> Iterator[None]:
+    """boto3 pointed at ``emulator`` through the standard environment for the duration, as the local
+    stack does; the project's shared clients are made per endpoint."""
+    saved = {name: os.environ.get(name) for name in [*emulator.environment(), "AWS_PROFILE"]}
+    os.environ.update(emulator.environment())
+    os.environ.pop("AWS_PROFILE", None)
+    try:
+        yield
+    finally:
+        for variable, value in saved.items():
+            if value is None:
+                os.environ.pop(variable, None)
+            else:
+                os.environ[variable] = value
+
+
+@contextmanager
 def local_stack(
     workdir: Path, postgres_url: str = DEFAULT_POSTGRES_URL, bucket_events: bool = True
 ) -> Iterator[Stack]:
@@ -149,9 +166,6 @@ def local_stack(
     recounts the queue), which AWS does not charge the uploader and no sensor drains here.
     """
     emulator = Emulator(log_path=workdir / "moto.log").start()
-    saved = {name: os.environ.get(name) for name in [*emulator.environment(), "AWS_PROFILE"]}
-    os.environ.update(emulator.environment())
-    os.environ.pop("AWS_PROFILE", None)
     try:
         admin_url = make_url(postgres_url)
         name = f"photon_archive_bench_{uuid.uuid4().hex[:12]}"
@@ -159,20 +173,16 @@ def local_stack(
         try:
             upgrade(database_url)
             settings = Settings(state_dir=str(workdir / "state"), database_url=database_url)
-            provision(settings)
-            if not bucket_events:
-                set_bucket_notifications(settings, enabled=False)
-            yield Stack(settings, emulator, workdir)
+            with pointing_at(emulator):
+                provision(settings)
+                if not bucket_events:
+                    set_bucket_notifications(settings, enabled=False)
+                yield Stack(settings, emulator, workdir)
         finally:
             engine_for(database_url).dispose()
             drop_database(admin_url, name)
     finally:
         emulator.stop()
-        for variable, value in saved.items():
-            if value is None:
-                os.environ.pop(variable, None)
-            else:
-                os.environ[variable] = value
 
 
 # --------------------------------------------------------------------------------------------------

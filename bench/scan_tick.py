@@ -28,9 +28,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -56,6 +54,7 @@ from bench.common import (
     busy_warning,
     create_database,
     drop_database,
+    pointing_at,
     process_cpu_seconds,
 )
 from photon_archive.aws.clients import client
@@ -64,7 +63,7 @@ from photon_archive.catalog.models import ObjectState
 from photon_archive.catalog.schema import upgrade
 from photon_archive.catalog.store import LedgerRecord, record_objects
 from photon_archive.definitions import resources_for
-from photon_archive.local.emulator import EMULATOR_ENVIRONMENT, LOOPBACK, Emulator
+from photon_archive.local.emulator import LOOPBACK, Emulator
 from photon_archive.local.provision import provision, set_bucket_notifications
 from photon_archive.sensors.delivery import Delivery
 from photon_archive.sensors.prefix_scan import ScanCursor, s3_prefix_scan
@@ -194,23 +193,8 @@ class SeedableEmulator(Emulator):
     ``/_bench/seed`` stores objects straight into moto's S3 backend, ``/_bench/listing`` switches
     ListObjectsV2 between moto's scan and a sorted index of the bucket's keys."""
 
-    def start(self, timeout_s: float = 30.0) -> SeedableEmulator:
-        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", SEEDABLE_SERVER, LOOPBACK, str(self.port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **EMULATOR_ENVIRONMENT},
-        )
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the AWS emulator exited at start with code {self.process.returncode}")
-            if self.is_up():
-                return self
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"the AWS emulator did not answer on {self.endpoint_url} within {timeout_s:.0f} s")
+    def command(self) -> list[str]:
+        return [sys.executable, "-c", SEEDABLE_SERVER, LOOPBACK, str(self.port)]
 
     def _post(self, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
         data = json.dumps(payload or {}).encode()
@@ -233,24 +217,6 @@ class SeedableEmulator(Emulator):
 
     def listing(self, mode: str) -> None:
         self._post(f"/_bench/listing?indexed={int(mode == INDEXED)}")
-
-
-@contextmanager
-def pointing_at(emulator: Emulator) -> Iterator[None]:
-    """boto3 pointed at ``emulator`` through the standard environment, as the local stack does, for
-    the duration: the two archives live on two emulators, and the project's shared clients are made
-    per endpoint."""
-    saved = {name: os.environ.get(name) for name in [*emulator.environment(), "AWS_PROFILE"]}
-    os.environ.update(emulator.environment())
-    os.environ.pop("AWS_PROFILE", None)
-    try:
-        yield
-    finally:
-        for variable, value in saved.items():
-            if value is None:
-                os.environ.pop(variable, None)
-            else:
-                os.environ[variable] = value
 
 
 @contextmanager

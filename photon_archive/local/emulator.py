@@ -13,6 +13,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 LOOPBACK = "127.0.0.1"
 
@@ -45,10 +46,14 @@ class Emulator:
     def environment(self) -> dict[str, str]:
         return {**EMULATOR_ENVIRONMENT, "AWS_ENDPOINT_URL": self.endpoint_url}
 
-    def start(self, timeout_s: float = 30.0) -> Emulator:
+    def command(self) -> list[str]:
+        """The child process that serves the emulator."""
+        return [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(self.port)]
+
+    def start(self, timeout_s: float = 30.0) -> Self:
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(self.port)],
+            self.command(),
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, **EMULATOR_ENVIRONMENT},
