@@ -28,7 +28,6 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 import astropy.units as u
-from astropy.coordinates import Angle
 from astropy.io import fits
 from astropy.io.fits.card import Undefined
 
@@ -558,6 +557,10 @@ def _measure(values: Mapping[str, object], keyword: str, column: str, notes: lis
 
 def _sexagesimal(text: str, unit: u.UnitBase) -> float | None:
     """``12:30:00``, ``12 30 00``, ``-12d30m00s``, ``12h30m00s``... in ``unit``; None if none of them."""
+    # Imported here, not with the module: astropy.coordinates costs every run process about a second
+    # of start-up, and only headers with sexagesimal RA or DEC strings need it.
+    from astropy.coordinates import Angle
+
     try:
         number = float(Angle(text.strip(), unit=unit).to_value(unit))
     except Exception:
