@@ -38,7 +38,7 @@ class Settings:
     expiration_rules: str = DEFAULT_EXPIRATION_RULES
     watched_prefixes: tuple[str, ...] = ("data", "info-images", "allsky")
     max_objects_per_run: int = 500
-    requeue_after_minutes: float = 15.0
+    requeue_after_minutes: float = 2.0
 
     def __post_init__(self) -> None:
         if not self.database_url:

@@ -36,7 +36,7 @@ class Delivery(ConfigurableResource):  # type: ignore[type-arg]
     max_objects_per_run: int = 500
     tick_seconds: float = 20.0
     tick_max_messages: int = 2000
-    requeue_after_minutes: float = 15.0
+    requeue_after_minutes: float = 2.0
     scan_lookback_days: int = 2
     sweep_page: int = 1000
 
