@@ -7,6 +7,8 @@ benchmark is adding a module, with nothing to register elsewhere. A benchmark mo
   and return its figures (see ``bench.common.Figure``);
 - optionally ``add_arguments(group)``: its own command-line options (``--exposures`` …), which share
   one namespace with every other benchmark's, so a clash shows up as soon as ``python -m bench`` starts;
+- optionally ``GOALS``: figure name -> goal (``">= 300"``) of the figures the project holds it to, so the
+  table lists each of them, with its goal, even before the benchmark has ever run;
 - a module docstring, whose first line is the benchmark's description in ``--help``.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Mapping
 from types import ModuleType
 
 # Modules of this package that are not benchmarks.
@@ -30,3 +33,12 @@ def benchmarks() -> dict[str, ModuleType]:
         if callable(getattr(module, "run", None)):
             found[info.name] = module
     return found
+
+
+def goals(available: Mapping[str, ModuleType]) -> dict[str, tuple[str, str]]:
+    """Figure -> (benchmark, goal) of every goal the ``available`` benchmarks declare."""
+    return {
+        figure: (name, goal)
+        for name, module in available.items()
+        for figure, goal in getattr(module, "GOALS", {}).items()
+    }

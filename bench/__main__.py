@@ -10,7 +10,7 @@ import traceback
 from pathlib import Path
 from types import ModuleType
 
-from bench import benchmarks
+from bench import benchmarks, goals
 from bench.common import DEFAULT_POSTGRES_URL, RESULTS_PATH, load_results, merge_results, results_table
 
 
@@ -66,10 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         fresh.update(figure.name for figure in figures)
         print(f"=== {name}: {time.perf_counter() - began:.1f} s ===\n", flush=True)
 
-    results = load_results(options.results)
-    if results:
-        print(results_table(results, fresh))
-        print(f"\n{len(fresh)} figures written to {options.results}; * = measured by this invocation")
+    print(results_table(load_results(options.results), fresh, goals(available)))
+    print(f"\n{len(fresh)} figures written to {options.results}; * = measured by this invocation")
     print(f"total: {time.perf_counter() - started:.1f} s")
     if failed:
         print(f"FAILED: {', '.join(failed)}", file=sys.stderr)

@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -62,10 +62,7 @@ class Figure:
     conditions: dict[str, Any] = field(default_factory=dict)
 
     def met(self) -> bool | None:
-        if self.goal is None:
-            return None
-        operator, _, bound = self.goal.partition(" ")
-        return _COMPARISONS[operator](self.value, float(bound))
+        return goal_met(self.value, self.goal)
 
     def entry(self, benchmark: str, measured_at: str) -> dict[str, Any]:
         return {
@@ -77,6 +74,14 @@ class Figure:
             "measured_at": measured_at,
             "conditions": self.conditions,
         }
+
+
+def goal_met(value: float | None, goal: str | None) -> bool | None:
+    """Whether ``value`` meets ``goal`` (``">= 300"``); None when there is no goal or no value."""
+    if goal is None or value is None:
+        return None
+    operator, _, bound = goal.partition(" ")
+    return _COMPARISONS[operator](value, float(bound))
 
 
 def load_results(path: Path = RESULTS_PATH) -> dict[str, Any]:
@@ -95,15 +100,36 @@ def merge_results(benchmark: str, figures: list[Figure], path: Path = RESULTS_PA
     return results
 
 
-def results_table(results: dict[str, Any], fresh: Collection[str] = ()) -> str:
-    """The figures as a text table; ``*`` marks the ones this invocation measured."""
+def results_table(
+    results: dict[str, Any],
+    fresh: Collection[str] = (),
+    goals: Mapping[str, tuple[str, str]] | None = None,
+) -> str:
+    """The figures as a text table; ``*`` marks the ones this invocation measured.
+
+    ``goals`` (figure -> (benchmark, goal)) are the goals the benchmarks hold figures to now: each
+    gets a row even when ``results`` lacks it (a benchmark not run yet), so a missing figure reads as
+    "not measured" rather than vanishing, and a stored figure is judged against today's goal, not
+    the one it was written with. The last line counts goals met, missed and not measured.
+    """
+    entries = {name: dict(entry) for name, entry in results.items()}
+    for name, (benchmark, goal) in (goals or {}).items():
+        entry = entries.setdefault(name, {"benchmark": benchmark, "value": None})
+        entry["goal"] = goal
+        entry["met"] = goal_met(entry["value"], goal)
     rows = [("figure", "value", "unit", "goal", "met", "benchmark", "measured at")]
-    for name, entry in sorted(results.items(), key=lambda item: (item[1].get("benchmark", ""), item[0])):
+    verdicts = {"yes": 0, "NO": 0, "not measured": 0}
+    for name, entry in sorted(entries.items(), key=lambda item: (item[1].get("benchmark", ""), item[0])):
+        value = entry["value"]
         met = {True: "yes", False: "NO", None: ""}[entry.get("met")]
+        if value is None:
+            met = "not measured"
+        if entry.get("goal"):
+            verdicts[met] += 1
         rows.append(
             (
                 ("* " if name in fresh else "  ") + name,
-                f"{entry['value']:,.1f}" if abs(entry["value"]) >= 10 else f"{entry['value']:.3g}",
+                _formatted(value),
                 entry.get("unit", ""),
                 entry.get("goal") or "",
                 met,
@@ -120,7 +146,16 @@ def results_table(results: dict[str, Any], fresh: Collection[str] = ()) -> str:
         for row in rows
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append(
+        f"\ngoals: {verdicts['yes']} met, {verdicts['NO']} not met, {verdicts['not measured']} not measured"
+    )
     return "\n".join(line.rstrip() for line in lines)
+
+
+def _formatted(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.1f}" if abs(value) >= 10 else f"{value:.3g}"
 
 
 # --------------------------------------------------------------------------------------------------

@@ -68,6 +68,7 @@ from photon_archive.thumbnails import make_thumbnail
 
 INGEST_GOAL = ">= 300"
 RATIO_GOAL = ">= 10"
+GOALS = {"ingest_objects_per_s": INGEST_GOAL, "ingest_ratio_vs_naive": RATIO_GOAL}
 NIGHT = date(2026, 11, 24)
 SITE = "sro"
 FILES_PER_EXPOSURE = 5  # four uploads and the thumbnail the ingest writes

@@ -57,6 +57,7 @@ from photon_archive.settings import Settings
 
 P50_GOAL = "<= 5"
 P95_GOAL = "<= 10"
+GOALS = {"latency_p50_s": P50_GOAL, "latency_p95_s": P95_GOAL}
 LEGACY_LAMBDA_S = 1.0  # the legacy S3-triggered Lambda: about a second from upload to row
 LOCAL_DAGSTER_YAML = Path(photon_archive.local.__file__).with_name("dagster_home.yaml")
 DEFINITIONS_MODULE = "photon_archive.definitions"

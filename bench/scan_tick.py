@@ -70,6 +70,7 @@ from photon_archive.sensors.prefix_scan import ScanCursor, s3_prefix_scan
 from photon_archive.settings import Settings
 
 RATIO_GOAL = "<= 2"
+GOALS = {"scan_tick_ratio_100k_vs_1k": RATIO_GOAL}
 SITES = ("ecs", "mrc", "saf", "sro", "tst")
 INSTRUMENTS = ("kb001ms", "sq002ms")
 FILES = ("EX00.txt", "EX01.fits.bz2", "EX10.fits.fz", "EX10.jpg")  # one exposure, in upload order

@@ -194,6 +194,19 @@ def test_jpg_is_a_visible_star_field_of_the_expected_size(night: list[SampleFile
         assert np.median(gray) < 60  # mostly sky
 
 
+def test_jpg_size_can_be_a_full_camera_frame_of_the_same_star_field() -> None:
+    small = sample_exposures(count=1, night=NIGHT, files=("jpg",))[0]
+    large = sample_exposures(count=1, night=NIGHT, files=("jpg",), jpeg_size=(2304, 1536))[0]
+    assert large.key == small.key
+    # The same stars: both shrunk to 192x128, where the sky noise of each averages out, they agree.
+    with Image.open(io.BytesIO(small.body)) as image:
+        reduced = np.asarray(image.convert("L").reduce(4), dtype=np.float64)
+    with Image.open(io.BytesIO(large.body)) as image:
+        assert image.size == (2304, 1536)
+        shrunk = np.asarray(image.convert("L").reduce(12), dtype=np.float64)
+    assert np.corrcoef(reduced.ravel(), shrunk.ravel())[0, 1] > 0.7
+
+
 def test_an_exposure_stays_small(night: list[SampleFile]) -> None:
     bases = {_match(file.key)["base"] for file in night}
     assert sum(len(file.body) for file in night) / len(bases) < 400_000
@@ -334,6 +347,8 @@ def test_allsky_uses_an_all_sky_camera_unless_told_otherwise() -> None:
         {"prefix": ""},
         {"prefix": "data//x"},
         {"night": "2026-11-24"},
+        {"jpeg_size": (0, 512)},
+        {"jpeg_size": (768,)},
     ],
 )
 def test_bad_arguments_are_rejected_with_a_reason(arguments: dict[str, object]) -> None:

@@ -215,6 +215,7 @@ def sample_exposures(
     first_counter: int = 1,
     seed: int = 0,
     files: Iterable[str] = ALL_FILES,
+    jpeg_size: tuple[int, int] = JPEG_SIZE,
 ) -> list[SampleFile]:
     """Write ``count`` exposures of one night, in the order an observatory would upload them.
 
@@ -223,6 +224,9 @@ def sample_exposures(
     ``info-channel`` metadata the API sets at upload. ``night`` defaults to yesterday (UTC), so every
     capture is in the past; captures spread from 02:00 to 12:00 UTC of that date. The same arguments
     give the same bytes, and a subset of ``files`` gives the same bytes for the files it keeps.
+    ``jpeg_size`` (width, height) renders the medium JPEG's star field at another size, e.g. the few
+    megapixels of a full camera frame, where the thumbnailer's cost shows; a 3:2 size shows the
+    same field as the FITS images.
     """
     prefix = prefix.strip("/") if isinstance(prefix, str) else prefix
     if not isinstance(prefix, str) or not _PREFIX_RE.fullmatch(prefix):
@@ -252,6 +256,12 @@ def sample_exposures(
     if unknown:
         raise Rejected(f"unknown file roles {unknown}; the roles are {list(ALL_FILES)}")
     roles = [role for role in ALL_FILES if role in wanted]
+    if not (
+        isinstance(jpeg_size, tuple)
+        and len(jpeg_size) == 2
+        and all(isinstance(side, int) and not isinstance(side, bool) and side >= 1 for side in jpeg_size)
+    ):
+        raise Rejected(f"jpeg_size must be (width, height) in whole pixels, got {jpeg_size!r}")
     if night is None:
         night = datetime.now(UTC).date() - timedelta(days=1)
     elif isinstance(night, datetime) or not isinstance(night, date):
@@ -274,7 +284,7 @@ def sample_exposures(
         written = []
         for role in roles:
             reduction, extension, content_type = _ROLES[role]
-            body = _render(role, header, scene)
+            body = _render(role, header, scene, jpeg_size)
             written.append(SampleFile(f"{base}{reduction}.{extension}", body, content_type, dict(metadata)))
         return written
 
@@ -391,7 +401,7 @@ class _Scene:
         return image
 
 
-def _render(role: str, header: fits.Header, scene: _Scene) -> bytes:
+def _render(role: str, header: fits.Header, scene: _Scene, jpeg_size: tuple[int, int]) -> bytes:
     if role == "txt":
         return str(header).encode("ascii")
     if role == "fits_large":
@@ -414,7 +424,7 @@ def _render(role: str, header: fits.Header, scene: _Scene) -> bytes:
         fits.HDUList([fits.PrimaryHDU(), compressed]).writeto(buffer)
         return buffer.getvalue()
     if role == "jpg":
-        width, height = JPEG_SIZE
+        width, height = jpeg_size
         return _jpeg(scene.render(height, width, stream=3), scene.sky)
     raise Rejected(f"unknown file role {role!r}")
 
