@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import time
+from typing import Any
 
 import pytest
 
+from photon_archive.aws.clients import client
+from photon_archive.catalog.store import FLAGS
 from photon_archive.local.sample import sample_exposures
+from photon_archive.naming import parse_key
 from photon_archive_tests.archive import Archive
 from photon_archive_tests.e2e.night import NightWatch, Uploader, by_exposure
-from photon_archive_tests.e2e.stack import DagsterStack
+from photon_archive_tests.e2e.stack import DagsterStack, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -39,3 +44,66 @@ def test_a_night_of_50_exposures_is_fully_ingested_within_60_seconds(
 
     assert not gaps, f"{WITHIN_S:.0f} s after the upload of {EXPOSURES} exposures:\n" + "\n".join(gaps)
     assert len(watch.images()) == EXPOSURES
+
+
+def test_an_info_image_and_an_allsky_image_show_up_within_60_seconds(
+    dagster_stack: DagsterStack, archive: Archive
+) -> None:
+    info = sample_exposures(prefix="info-images", channel=2, count=1)
+    allsky = sample_exposures(prefix="allsky", count=1)
+    info_base, allsky_base = (parse_key(files[0].key).base_filename for files in (info, allsky))
+    uploaded = [file.key for file in info + allsky]
+    thumbnails = [f"info-images/{info_base}-EX11.jpg", f"allsky/{allsky_base}-EX11.jpg"]
+    messages: list[dict[str, Any]] = []
+
+    def arrived() -> bool:
+        messages.extend(archive.datastream())
+        item = (
+            client("dynamodb")
+            .get_item(TableName=archive.settings.info_images_table, Key={"pk": {"S": "sro#2"}})
+            .get("Item", {})
+        )
+        rows = archive.query(
+            f"SELECT {', '.join(FLAGS)} FROM allsky_images WHERE base_filename = :b", b=allsky_base
+        )
+        states = {
+            row["key"]: row["state"]
+            for row in archive.query(
+                "SELECT key, state FROM object_ledger WHERE key = ANY(:k)", k=uploaded + thumbnails
+            )
+        }
+        return (
+            item.get("base_filename") == {"S": info_base}
+            and all(item.get(flag) == {"BOOL": True} for flag in FLAGS)
+            and len(rows) == 1
+            and all(rows[0].values())
+            and states == dict.fromkeys(uploaded + thumbnails, "ingested")
+            and len({json.dumps(message, sort_keys=True) for message in messages}) == 2
+        )
+
+    finished = Uploader(archive.settings.bucket, by_exposure(info + allsky)).run()
+    wait_for("the info image and the all-sky image are ingested and announced", arrived, WITHIN_S)
+    print(f"info and all-sky images ingested {time.monotonic() - finished:.1f} s after their upload")
+
+    assert {json.dumps(message, sort_keys=True) for message in messages} == {
+        json.dumps(message, sort_keys=True)
+        for message in (
+            {
+                "topic": "imagedata",
+                "site": "sro",
+                "data": {
+                    "s3_directory": "info-images",
+                    "base_filename": info_base,
+                    "site": "sro",
+                    "channel": 2,
+                },
+            },
+            {
+                "topic": "imagedata",
+                "site": "sro",
+                "data": {"s3_directory": "allsky", "base_filename": allsky_base, "site": "sro"},
+            },
+        )
+    }
+    assert archive.query("SELECT count(*) AS n FROM images")[0]["n"] == 0
+    assert set(thumbnails) <= set(archive.keys("info-images/") + archive.keys("allsky/"))
