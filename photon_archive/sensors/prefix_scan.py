@@ -66,10 +66,15 @@ def scan_listing(
 ) -> list[ObjectInfo]:
     """What one tick lists under ``prefix``: the recent nights of every known source, one sweep page."""
     listed: dict[str, ObjectInfo] = {}
+    nights = recent_nights(today, delivery.scan_lookback_days)
     for source in cursor.sources.get(prefix, []):
-        for night in recent_nights(today, delivery.scan_lookback_days):
-            for info in bucket.list_objects(f"{prefix}/{source}-{night}-"):
-                listed[info.key] = info
+        # The recent nights of a source are one run of keys: one listing from the first night on,
+        # stopped past the last, instead of one per night.
+        start = f"{prefix}/{source}-"
+        for info in bucket.list_objects(start, start_after=f"{start}{nights[0]}"):
+            if info.key[len(start) : len(start) + len(nights[-1])] > nights[-1]:
+                break
+            listed[info.key] = info
     page = list(bucket.list_objects(f"{prefix}/", cursor.sweep.get(prefix, ""), limit=delivery.sweep_page))
     for info in page:
         listed[info.key] = info
