@@ -184,13 +184,13 @@ def read_fits_header(
                 return _scan_fits(decompressed, limits, label)
         return _scan_fits(raw, limits, label)
     except Rejected:
-        if raw.bytes_read == 0:
+        if raw.empty:
             raise Rejected("the fits file is empty (zero bytes)") from None
         raise
     except Exception as error:
         if raw.failure is not None:
             raise raw.failure from None
-        if raw.bytes_read == 0:
+        if raw.empty:
             raise Rejected("the fits file is empty (zero bytes)") from None
         if isinstance(error, EOFError):
             raise Rejected(f"the {label}fits file is truncated: {error}") from None
@@ -211,7 +211,14 @@ class _BoundedReader:
         self._limit = limit
         self._compression = compression
         self.bytes_read = 0
+        self.ended = False
         self.failure: BaseException | None = None
+
+    @property
+    def empty(self) -> bool:
+        """Whether the stream was read to its end and held nothing; a limit may stop a scan before
+        the first read, and that is no evidence of an empty file."""
+        return self.ended and self.bytes_read == 0
 
     def read(self, size: int | None = -1) -> bytes:
         if size is None or size < 0:
@@ -224,6 +231,7 @@ class _BoundedReader:
             self.failure = error
             raise
         if not chunk:
+            self.ended = True
             return b""
         self.bytes_read += len(chunk)
         if self.bytes_read > self._limit:

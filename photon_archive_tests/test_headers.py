@@ -567,6 +567,14 @@ def test_primary_data_too_large_to_skip_is_rejected_without_reading_it() -> None
     assert stream.bytes_read == 2880
 
 
+@pytest.mark.parametrize("compression", COMPRESSIONS)
+def test_a_scan_limit_below_one_block_is_named_not_taken_for_an_empty_file(compression: str | None) -> None:
+    data = fits_file(observatory_header(), compression)
+    reason = fits_rejection(data, compression, HeaderLimits(max_header_bytes=2000))
+    assert "(max_header_bytes = 2000)" in reason
+    assert "empty" not in reason
+
+
 def blank_bomb(first: bytes, compress: str) -> bytes:
     """About 2 GiB of blank cards after ``first``, compressed to a few kilobytes, never held whole."""
     chunk = b" " * (1 << 20)
