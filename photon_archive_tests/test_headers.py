@@ -395,8 +395,8 @@ def test_truncated_per_line_header_is_rejected() -> None:
 
 
 def test_txt_header_larger_than_the_limit_is_rejected() -> None:
-    reason = text_rejection(txt(observatory_header()), HeaderLimits(max_text_bytes=1000))
-    assert "max_text_bytes" in reason
+    reason = text_rejection(txt(observatory_header()), HeaderLimits(max_header_text_bytes=1000))
+    assert "max_header_text_bytes" in reason
 
 
 def test_non_header_text_is_rejected() -> None:
@@ -553,8 +553,8 @@ def test_raw_read_limit_is_enforced_and_named() -> None:
     data = bz2.compress(txt(header.copy()) + rng.integers(0, 256, 300_000, dtype=np.uint8).tobytes())
     stream = CountingReader(data)
     with pytest.raises(Rejected) as caught:
-        read_fits_header(stream, "bz2", HeaderLimits(max_read_bytes=50_000))
-    assert "max_read_bytes" in caught.value.reason
+        read_fits_header(stream, "bz2", HeaderLimits(max_header_read_bytes=50_000))
+    assert "max_header_read_bytes" in caught.value.reason
     assert stream.bytes_read < 60_000
 
 
@@ -563,15 +563,15 @@ def test_primary_data_too_large_to_skip_is_rejected_without_reading_it() -> None
     stream = CountingReader(txt(header) + bytes(100_000))
     with pytest.raises(Rejected) as caught:
         read_fits_header(stream, None)
-    assert "max_header_bytes" in caught.value.reason and "DATE-OBS" in caught.value.reason
+    assert "max_decompressed_bytes" in caught.value.reason and "DATE-OBS" in caught.value.reason
     assert stream.bytes_read == 2880
 
 
 @pytest.mark.parametrize("compression", COMPRESSIONS)
 def test_a_scan_limit_below_one_block_is_named_not_taken_for_an_empty_file(compression: str | None) -> None:
     data = fits_file(observatory_header(), compression)
-    reason = fits_rejection(data, compression, HeaderLimits(max_header_bytes=2000))
-    assert "(max_header_bytes = 2000)" in reason
+    reason = fits_rejection(data, compression, HeaderLimits(max_decompressed_bytes=2000))
+    assert "(max_decompressed_bytes = 2000)" in reason
     assert "empty" not in reason
 
 
@@ -599,7 +599,7 @@ def test_decompression_bomb_without_end_card_is_rejected_quickly(compression: st
     stream = CountingReader(bomb)
     with pytest.raises(Rejected) as caught:
         read_fits_header(stream, compression)
-    assert "max_header_bytes" in caught.value.reason
+    assert "max_decompressed_bytes" in caught.value.reason
     assert time.monotonic() - started < 5
     assert stream.bytes_read < 1_000_000
 

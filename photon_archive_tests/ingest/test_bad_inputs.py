@@ -237,14 +237,14 @@ def _bad_fits() -> list[Bad]:
         ("EX01.fits.bz2", _bz2_member(garbage), ("the bz2-compressed file is not FITS",)),
         ("EX01.fits.gz", _gzip_member(txt[::-1]), ("the gz-compressed file is not FITS",)),
         # Bombs: a FITS start and then nothing but zeros, gigabytes of them once inflated.
-        ("EX01.fits.bz2", _bomb(_bz2_member, 4096 * MiB), ("bz2-compressed", "max_header_bytes")),
-        ("EX01.fits.gz", _bomb(_gzip_member, 2048 * MiB), ("gz-compressed", "max_header_bytes")),
-        ("EX01.fits", _fits_start() + b" " * (3 * MiB), ("without finding a header", "max_header_bytes")),
-        ("EX01.fits.gz", _endless_gzip(5 * MiB), ("gz-compressed", "max_read_bytes")),
+        ("EX01.fits.bz2", _bomb(_bz2_member, 4096 * MiB), ("bz2-compressed", "max_decompressed_bytes")),
+        ("EX01.fits.gz", _bomb(_gzip_member, 2048 * MiB), ("gz-compressed", "max_decompressed_bytes")),
+        ("EX01.fits", _fits_start() + b" " * (3 * MiB), ("without finding a header", "max_decompressed")),
+        ("EX01.fits.gz", _endless_gzip(5 * MiB), ("gz-compressed", "max_header_read_bytes")),
         (
             "EX01.fits",
             _header_bytes(huge),
-            ("HDU 0 has no DATE-OBS", "20000001600 bytes of data", "max_header_bytes"),
+            ("HDU 0 has no DATE-OBS", "20000001600 bytes of data", "max_decompressed_bytes"),
         ),
         (
             "EX01.fits",
@@ -327,7 +327,7 @@ def test_the_corpus_holds_at_least_50_distinct_bad_objects(minimum: int) -> None
 
 
 def test_the_bombs_are_gigabytes_inflated_and_small_uploaded() -> None:
-    bombs = [case for case in bad_corpus() if "max_header_bytes" in case.fragments]
+    bombs = [case for case in bad_corpus() if "max_decompressed_bytes" in case.fragments]
     compressed = [case for case in bombs if case.key.endswith((".bz2", ".gz"))]
     assert len(compressed) == 2
     for case in compressed:
