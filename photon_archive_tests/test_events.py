@@ -12,7 +12,8 @@ from photon_archive.errors import Rejected
 from photon_archive.events import parse_event_message
 
 
-def _record(key: str, name: str = "ObjectCreated:Put", **object_fields: object) -> dict:
+def s3_record(key: str, name: str = "ObjectCreated:Put", **object_fields: object) -> dict:
+    """One record of an S3 event notification, as S3 writes it for the default bucket."""
     return {
         "eventVersion": "2.1",
         "eventSource": "aws:s3",
@@ -26,10 +27,10 @@ def test_a_direct_s3_event_gives_its_objects_with_decoded_keys() -> None:
     body = json.dumps(
         {
             "Records": [
-                _record(
+                s3_record(
                     "data%2Fsro-kb001ms-20261124-00000001-EX00.txt", size=5760, eTag='"abc"', sequencer="0A"
                 ),
-                _record("data/my+file%2B1.txt", "ObjectRemoved:Delete"),
+                s3_record("data/my+file%2B1.txt", "ObjectRemoved:Delete"),
             ]
         }
     )
@@ -42,14 +43,15 @@ def test_a_direct_s3_event_gives_its_objects_with_decoded_keys() -> None:
 
 
 def test_an_sns_wrapped_event_is_unwrapped() -> None:
-    inner = json.dumps({"Records": [_record("allsky/x.jpg")]})
+    inner = json.dumps({"Records": [s3_record("allsky/x.jpg")]})
     body = json.dumps({"Type": "Notification", "MessageId": "1", "Message": inner})
     assert [event.key for event in parse_event_message(body)] == ["allsky/x.jpg"]
 
 
 def test_test_events_and_other_event_kinds_name_no_objects() -> None:
     assert parse_event_message(json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent"})) == []
-    assert parse_event_message(json.dumps({"Records": [_record("data/x", "ObjectRestore:Completed")]})) == []
+    restored = {"Records": [s3_record("data/x", "ObjectRestore:Completed")]}
+    assert parse_event_message(json.dumps(restored)) == []
 
 
 @pytest.mark.parametrize(
@@ -63,8 +65,8 @@ def test_test_events_and_other_event_kinds_name_no_objects() -> None:
         ('{"Records": [{"eventName": "ObjectCreated:Put", "s3": {"object": {}}}]}', "no s3.object.key"),
         ('{"Type": "Notification", "Message": 5}', "Message is not a string"),
         ('{"Type": "Notification", "Message": "{{"}', "SNS notification's Message is not valid JSON"),
-        (json.dumps({"Records": [_record("data/x", size="big")]}), "size that is not a byte count"),
-        (json.dumps({"Records": [{**_record("data/x"), "eventTime": "yesterday"}]}), "not ISO 8601"),
+        (json.dumps({"Records": [s3_record("data/x", size="big")]}), "size that is not a byte count"),
+        (json.dumps({"Records": [{**s3_record("data/x"), "eventTime": "yesterday"}]}), "not ISO 8601"),
         ("x" * 300_000, "larger than the limit"),
     ],
 )
