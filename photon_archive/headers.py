@@ -620,6 +620,8 @@ def _right_ascension(values: Mapping[str, object], notes: list[str]) -> float | 
         notes.append("No usable RAHRS, CRVAL1 or RA; right_ascension is left empty.")
         return None
     wrapped = hours % 24.0
+    if wrapped == 24.0:  # a tiny negative value wraps to 24.0 itself in floating point: 0 h on the sky
+        wrapped = 0.0
     if wrapped != hours:
         notes.append(f"right_ascension {hours!r} h is outside [0, 24) and was wrapped to {wrapped!r} h.")
     return wrapped

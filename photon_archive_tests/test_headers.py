@@ -301,6 +301,11 @@ def test_negative_crval1_wraps_into_a_day_of_hours() -> None:
     assert parse(RAHRS=None, CRVAL1=-15.0).columns.right_ascension == pytest.approx(23.0)
 
 
+@pytest.mark.parametrize("cards", [{"RAHRS": -1.8986403087936e-27}, {"RAHRS": None, "CRVAL1": -1e-300}])
+def test_a_tiny_negative_right_ascension_wraps_to_0_not_to_24_hours(cards: dict[str, object]) -> None:
+    assert parse(**cards).columns.right_ascension == 0.0
+
+
 @pytest.mark.parametrize(
     ("ra", "hours"),
     [("12:30:00", 12.5), ("12 30 00", 12.5), ("12h30m00s", 12.5), (187.5, 12.5), ("187.5", 12.5)],
