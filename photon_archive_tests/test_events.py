@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from photon_archive.errors import Rejected
 from photon_archive.events import parse_event_message
@@ -73,35 +71,3 @@ def test_test_events_and_other_event_kinds_name_no_objects() -> None:
 def test_a_malformed_message_is_rejected_with_what_is_wrong(body: str, reason: str) -> None:
     with pytest.raises(Rejected, match=reason):
         parse_event_message(body)
-
-
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
-    ),
-    max_leaves=20,
-)
-
-
-@given(st.text(max_size=300))
-def test_any_text_gives_events_or_a_rejection(body: str) -> None:
-    try:
-        events = parse_event_message(body)
-    except Rejected as rejection:
-        assert rejection.reason
-    else:
-        assert all(event.key for event in events)
-
-
-@given(st.dictionaries(st.sampled_from(["eventName", "s3", "eventTime", "x"]), json_values, max_size=4))
-def test_any_record_shape_gives_events_or_a_rejection(record: dict) -> None:
-    for document in (
-        {"Records": [record]},
-        {"Type": "Notification", "Message": json.dumps({"Records": [record]})},
-    ):
-        try:
-            events = parse_event_message(json.dumps(document))
-        except Rejected:
-            continue
-        assert all(isinstance(event.key, str) and event.key for event in events)

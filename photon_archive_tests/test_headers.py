@@ -7,15 +7,12 @@ import bz2
 import gzip
 import io
 import json
-import string
 import time
 from datetime import datetime
 
 import numpy as np
 import pytest
 from astropy.io import fits
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from photon_archive.errors import Rejected
 from photon_archive.headers import (
@@ -607,69 +604,3 @@ def test_decompression_bomb_without_end_card_is_rejected_quickly(compression: st
     assert "max_decompressed_bytes" in caught.value.reason
     assert time.monotonic() - started < 5
     assert stream.bytes_read < 1_000_000
-
-
-# --- nothing but Rejected escapes, whatever the bytes ----------------------------------------------
-
-
-def accepts_or_rejects_text(data: bytes) -> None:
-    try:
-        parsed = parse_text_header(data)
-    except Rejected as rejected:
-        assert rejected.reason
-    else:
-        assert all(isinstance(value, str) for value in parsed.cards.values())
-        json.loads(parsed.header_json())
-
-
-def accepts_or_rejects_fits(data: bytes, compression: str | None) -> None:
-    try:
-        parsed = read_fits_header(io.BytesIO(data), compression)
-    except Rejected as rejected:
-        assert rejected.reason
-    else:
-        assert all(isinstance(value, str) for value in parsed.cards.values())
-
-
-@given(st.binary(max_size=6000))
-def test_random_bytes_as_txt_header_never_raise_anything_but_rejected(data: bytes) -> None:
-    accepts_or_rejects_text(data)
-
-
-@given(st.binary(max_size=6000), st.sampled_from(COMPRESSIONS))
-def test_random_bytes_as_fits_never_raise_anything_but_rejected(data: bytes, compression: str | None) -> None:
-    accepts_or_rejects_fits(data, compression)
-
-
-card_text = st.text(alphabet=string.printable, max_size=90)
-keywords = st.sampled_from(
-    ["DATE-OBS", "RAHRS", "CRVAL1", "CRVAL2", "CTYPE1", "RA", "DEC", "AIRMASS", "EXPTIME", "FILTER",
-     "USERID", "NAXIS", "BITPIX", "ZIMAGE", "XTENSION", "COMMENT", "HISTORY", "CONTINUE", "HIERARCH A", ""]
-)  # fmt: skip
-card_like = st.one_of(
-    card_text,
-    st.builds(lambda keyword, value: f"{keyword:<8}= {value}", keywords, card_text),
-    st.builds(lambda keyword, value: f"{keyword:<8}= '{value}'", keywords, card_text),
-)
-
-
-@settings(suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(card_like, max_size=12))
-def test_card_like_lines_never_raise_anything_but_rejected(lines: list[str]) -> None:
-    accepts_or_rejects_text("\n".join([*lines, "END"]).encode())
-    accepts_or_rejects_text("".join(line[:80].ljust(80) for line in [*lines, "END"]).encode())
-
-
-@settings(suppress_health_check=[HealthCheck.too_slow], max_examples=60)
-@given(st.lists(card_like, max_size=12), st.sampled_from(COMPRESSIONS), st.binary(max_size=3000))
-def test_card_like_fits_headers_never_raise_anything_but_rejected(
-    lines: list[str], compression: str | None, tail: bytes
-) -> None:
-    cards = ["SIMPLE  =                    T", *lines, "END"]
-    block = "".join(line[:80].ljust(80) for line in cards).encode("ascii", "replace")
-    data = block.ljust(-(-len(block) // 2880) * 2880) + tail
-    if compression == "gz":
-        data = gzip.compress(data)
-    elif compression == "bz2":
-        data = bz2.compress(data)
-    accepts_or_rejects_fits(data, compression)
