@@ -15,7 +15,7 @@ from typing import Any
 from photon_archive.errors import Rejected
 from photon_archive.naming import decode_event_key
 
-MAX_MESSAGE_BYTES = 256 * 1024  # SQS's own limit on a message body for most of its life
+MAX_MESSAGE_BYTES = 256 * 1024  # SQS's own limit on a message body
 
 
 @dataclass(frozen=True)
