@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test bench lint
+.PHONY: install run test bench lint fuzz
 
 # The virtual environment is rebuilt whenever the project's dependencies change.
 $(VENV)/.installed: pyproject.toml
@@ -19,6 +19,12 @@ run: install
 
 test: install
 	$(BIN)/pytest
+
+# The parsers and the thumbnailer under random inputs for FUZZ_SECONDS in all (make test gives them a
+# fixed, derandomized few); prints how many inputs each target was tried on.
+FUZZ_SECONDS ?= 600
+fuzz: install
+	PHOTON_ARCHIVE_FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/pytest photon_archive_tests/fuzz -q --timeout=0
 
 bench: install
 	$(BIN)/python -m bench

@@ -58,7 +58,7 @@ from photon_archive.catalog.store import (
 )
 from photon_archive.definitions import build_definitions
 from photon_archive.headers import parse_text_header, read_fits_header
-from photon_archive.ingest.batch import EXPOSURE_TABLE, MAX_JPG_BYTES, with_header
+from photon_archive.ingest.batch import EXPOSURE_TABLE, with_header
 from photon_archive.ingest.objects import naive_utc
 from photon_archive.local.sample import sample_exposures
 from photon_archive.naming import FileKind, parse_key, thumbnail_key
@@ -392,7 +392,7 @@ def legacy_handler(
         if existing is None or existing["LastModified"] < last_modified:
             with timer.section("S3 GET: medium jpg"):
                 response = s3.get_object(Bucket=settings.bucket, Key=key)
-                if int(response["ContentLength"]) > MAX_JPG_BYTES:
+                if int(response["ContentLength"]) > settings.max_image_bytes:
                     raise ValueError(f"{key} is too large for a thumbnail")
                 data = response["Body"].read()
             with timer.section("make thumbnail (Pillow)"):

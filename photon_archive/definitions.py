@@ -53,10 +53,17 @@ def resources_for(settings: Settings, deployment: str = "local") -> dict[str, An
         "delivery": Delivery(
             watched_prefixes=list(settings.watched_prefixes),
             max_objects_per_run=settings.max_objects_per_run,
+            max_event_message_bytes=settings.max_event_message_bytes,
             requeue_after_minutes=settings.requeue_after_minutes,
         ),
         "ingest_rules": IngestRules(
             thumbnail_height=settings.thumbnail_height,
+            max_image_pixels=settings.max_image_pixels,
+            max_image_bytes=settings.max_image_bytes,
+            max_header_text_bytes=settings.max_header_text_bytes,
+            max_header_read_bytes=settings.max_header_read_bytes,
+            max_decompressed_bytes=settings.max_decompressed_bytes,
+            max_objects_per_run=settings.max_objects_per_run,
             upload_log_ttl_hours=settings.upload_log_ttl_hours,
             info_image_ttl_hours=settings.info_image_ttl_hours,
             expiration_rules=settings.expiration_rules,

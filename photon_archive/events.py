@@ -32,9 +32,16 @@ class S3Event:
 
 
 def parse_event_message(body: str, max_bytes: int = MAX_MESSAGE_BYTES) -> list[S3Event]:
-    """The object events in one queue message; an empty list for test events and other event kinds."""
-    if len(body.encode("utf-8", "surrogatepass")) > max_bytes:
-        raise Rejected(f"event message is larger than the limit of {max_bytes:,} bytes")
+    """The object events in one queue message; an empty list for test events and other event kinds.
+
+    ``max_bytes`` bounds what one message may cost to parse (the setting ``max_event_message_bytes``).
+    """
+    size = len(body.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise Rejected(
+            f"event message is {size:,} bytes, larger than the limit of {max_bytes:,} bytes "
+            "(max_event_message_bytes)"
+        )
     document = _json(body, "event message")
     if isinstance(document, dict) and document.get("Type") == "Notification" and "Message" in document:
         inner = document["Message"]

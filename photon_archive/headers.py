@@ -53,11 +53,14 @@ SKIP_CHUNK_SIZE = 256 * 1024
 
 @dataclass(frozen=True)
 class HeaderLimits:
-    """Bounds on what one header may cost, so that hostile or broken input fails fast and cheaply."""
+    """Bounds on what one header may cost, so that hostile or broken input fails fast and cheaply.
 
-    max_text_bytes: int = 2 * 1024 * 1024  # a .txt header larger than this is rejected
-    max_read_bytes: int = 4 * 1024 * 1024  # raw bytes read from a fits stream while looking for the header
-    max_header_bytes: int = 2 * 1024 * 1024  # decompressed bytes scanned for the header (bomb guard)
+    Each field is named as the setting that changes it, and a rejection for exceeding one names it.
+    """
+
+    max_header_text_bytes: int = 2 * 1024 * 1024  # a .txt header larger than this is rejected
+    max_header_read_bytes: int = 4 * 1024 * 1024  # raw bytes read from a fits file looking for the header
+    max_decompressed_bytes: int = 2 * 1024 * 1024  # FITS bytes scanned once decompressed (bomb guard)
 
 
 DEFAULT_LIMITS = HeaderLimits()
@@ -111,10 +114,10 @@ def parse_text_header(data: bytes, limits: HeaderLimits = DEFAULT_LIMITS) -> Par
     """
     if len(data) == 0:
         raise Rejected("the header file is empty (zero bytes)")
-    if len(data) > limits.max_text_bytes:
+    if len(data) > limits.max_header_text_bytes:
         raise Rejected(
             f"the header file is {len(data)} bytes, more than a header may be "
-            f"(max_text_bytes = {limits.max_text_bytes})"
+            f"(max_header_text_bytes = {limits.max_header_text_bytes})"
         )
     body = bytes(data).rstrip(b" \t\r\n\x00")
     if not body:
@@ -172,7 +175,7 @@ def read_fits_header(
     """
     if compression not in (None, "bz2", "gz", "fz"):
         raise Rejected(f"unknown fits compression {compression!r}: expected bz2, gz, fz or none")
-    raw = _BoundedReader(stream, limits.max_read_bytes, compression)
+    raw = _BoundedReader(stream, limits.max_header_read_bytes, compression)
     label = f"{compression}-compressed " if compression in ("bz2", "gz") else ""
     try:
         if compression == "bz2":
@@ -183,13 +186,13 @@ def read_fits_header(
                 return _scan_fits(decompressed, limits, label)
         return _scan_fits(raw, limits, label)
     except Rejected:
-        if raw.bytes_read == 0:
+        if raw.empty:
             raise Rejected("the fits file is empty (zero bytes)") from None
         raise
     except Exception as error:
         if raw.failure is not None:
             raise raw.failure from None
-        if raw.bytes_read == 0:
+        if raw.empty:
             raise Rejected("the fits file is empty (zero bytes)") from None
         if isinstance(error, EOFError):
             raise Rejected(f"the {label}fits file is truncated: {error}") from None
@@ -210,7 +213,14 @@ class _BoundedReader:
         self._limit = limit
         self._compression = compression
         self.bytes_read = 0
+        self.ended = False
         self.failure: BaseException | None = None
+
+    @property
+    def empty(self) -> bool:
+        """Whether the stream was read to its end and held nothing; a limit may stop a scan before
+        the first read, and that is no evidence of an empty file."""
+        return self.ended and self.bytes_read == 0
 
     def read(self, size: int | None = -1) -> bytes:
         if size is None or size < 0:
@@ -223,13 +233,14 @@ class _BoundedReader:
             self.failure = error
             raise
         if not chunk:
+            self.ended = True
             return b""
         self.bytes_read += len(chunk)
         if self.bytes_read > self._limit:
             what = f"{self._compression}-compressed " if self._compression in ("bz2", "gz") else ""
             raise Rejected(
                 f"read more than {self._limit} bytes of the {what}fits file without finding a header "
-                f"with DATE-OBS (max_read_bytes = {self._limit})"
+                f"with DATE-OBS (max_header_read_bytes = {self._limit})"
             )
         return bytes(chunk)
 
@@ -247,7 +258,7 @@ class _Source(Protocol):
 
 
 def _scan_fits(source: _Source, limits: HeaderLimits, label: str) -> ParsedHeader:
-    scanner = _FitsScanner(source, limits.max_header_bytes, label)
+    scanner = _FitsScanner(source, limits.max_decompressed_bytes, label)
     index = 0
     while True:
         header_bytes = scanner.read_header(index)
@@ -298,7 +309,7 @@ class _FitsScanner:
             if self.scanned + BLOCK_SIZE > self._limit:
                 raise Rejected(
                     f"scanned {self.scanned} bytes of the {self._label}fits data without finding a header "
-                    f"with DATE-OBS (max_header_bytes = {self._limit})"
+                    f"with DATE-OBS (max_decompressed_bytes = {self._limit})"
                 )
             block = self._read_exact(BLOCK_SIZE)
             if not block and not blocks:
@@ -326,7 +337,7 @@ class _FitsScanner:
         if self.scanned + size > self._limit:
             raise Rejected(
                 f"HDU {index} has no DATE-OBS and its {size} bytes of data would take the scan past "
-                f"{self._limit} bytes (max_header_bytes = {self._limit})"
+                f"{self._limit} bytes (max_decompressed_bytes = {self._limit})"
             )
         remaining = size
         while remaining > 0:
@@ -612,6 +623,8 @@ def _right_ascension(values: Mapping[str, object], notes: list[str]) -> float | 
         notes.append("No usable RAHRS, CRVAL1 or RA; right_ascension is left empty.")
         return None
     wrapped = hours % 24.0
+    if wrapped == 24.0:  # a tiny negative value wraps to 24.0 itself in floating point: 0 h on the sky
+        wrapped = 0.0
     if wrapped != hours:
         notes.append(f"right_ascension {hours!r} h is outside [0, 24) and was wrapped to {wrapped!r} h.")
     return wrapped

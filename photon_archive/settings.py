@@ -12,7 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from photon_archive.events import MAX_MESSAGE_BYTES
+from photon_archive.headers import DEFAULT_LIMITS
 from photon_archive.retention import DEFAULT_EXPIRATION_RULES
+from photon_archive.thumbnails import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
 
 DEFAULT_STATE_DIR = ".photon_archive"
 
@@ -39,6 +42,14 @@ class Settings:
     watched_prefixes: tuple[str, ...] = ("data", "info-images", "allsky")
     max_objects_per_run: int = 500
     requeue_after_minutes: float = 2.0
+    # Limits on what one input may cost; the pure rules own the defaults, and a rejection for
+    # exceeding a limit names it as it is named here.
+    max_header_text_bytes: int = DEFAULT_LIMITS.max_header_text_bytes
+    max_header_read_bytes: int = DEFAULT_LIMITS.max_header_read_bytes
+    max_decompressed_bytes: int = DEFAULT_LIMITS.max_decompressed_bytes
+    max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES
+    max_image_pixels: int = DEFAULT_MAX_PIXELS
+    max_event_message_bytes: int = MAX_MESSAGE_BYTES
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -87,4 +98,10 @@ ENVIRONMENT: dict[str, str] = {
     "watched_prefixes": "PHOTON_ARCHIVE_PREFIXES",
     "max_objects_per_run": "PHOTON_ARCHIVE_MAX_OBJECTS_PER_RUN",
     "requeue_after_minutes": "PHOTON_ARCHIVE_REQUEUE_AFTER_MINUTES",
+    "max_header_text_bytes": "PHOTON_ARCHIVE_MAX_HEADER_TEXT_BYTES",
+    "max_header_read_bytes": "PHOTON_ARCHIVE_MAX_HEADER_READ_BYTES",
+    "max_decompressed_bytes": "PHOTON_ARCHIVE_MAX_DECOMPRESSED_BYTES",
+    "max_image_bytes": "PHOTON_ARCHIVE_MAX_IMAGE_BYTES",
+    "max_image_pixels": "PHOTON_ARCHIVE_MAX_IMAGE_PIXELS",
+    "max_event_message_bytes": "PHOTON_ARCHIVE_MAX_EVENT_MESSAGE_BYTES",
 }

@@ -25,6 +25,9 @@ from photon_archive.errors import Rejected
 # Comfortably above a full frame of the largest cameras in use (a 9576x6388 sensor is 61 Mpx) and below
 # Pillow's own bomb warning threshold (89.5 Mpx), so that threshold never refuses an image this limit allows.
 DEFAULT_MAX_PIXELS: int = 80_000_000
+# The largest source file handed to the thumbnailer: a medium jpg is a few megabytes, a full frame as a
+# high-quality JPEG or PNG a few tens.
+DEFAULT_MAX_IMAGE_BYTES: int = 64 * 1024 * 1024
 
 # Raster formats a camera, an all-sky station or an info-image pipeline can produce. Other formats Pillow
 # can open (EPS hands the bytes to Ghostscript, for one) are no business of a thumbnailer fed from S3.
@@ -112,7 +115,7 @@ def _decode(data: bytes, height: int, max_pixels: int) -> tuple[Image.Image, tup
         if pixels > max_pixels:
             raise Rejected(
                 f"image is {stored_width}x{stored_height} = {pixels:,} pixels, "
-                f"above the limit of {max_pixels:,} pixels"
+                f"above the limit of {max_pixels:,} pixels (max_image_pixels)"
             )
         orientation = image.getexif().get(_EXIF_ORIENTATION_TAG, 1)
         swaps_axes = orientation in _ORIENTATIONS_SWAPPING_AXES
@@ -158,8 +161,9 @@ def _bomb_reason(exc: Exception, max_pixels: int) -> str:
     if match is None:
         return f"image too large to decode safely: {exc}"
     pixels, pillow_limit = int(match.group(1)), int(match.group(2))
-    limit = max_pixels if pixels > max_pixels else pillow_limit
-    return f"image is {pixels:,} pixels, above the limit of {limit:,} pixels"
+    if pixels > max_pixels:
+        return f"image is {pixels:,} pixels, above the limit of {max_pixels:,} pixels (max_image_pixels)"
+    return f"image is {pixels:,} pixels, above Pillow's own limit of {pillow_limit:,} pixels"
 
 
 def _describe(exc: Exception) -> str:

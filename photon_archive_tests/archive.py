@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -27,6 +27,10 @@ SAMPLE_NIGHT = date(2026, 11, 24)
 class Archive:
     settings: Settings
     instance: DagsterInstance
+
+    def configured(self, **settings: Any) -> Archive:
+        """The same archive, run with some settings changed (as their environment variables would)."""
+        return Archive(replace(self.settings, **settings), self.instance)
 
     def put(
         self, key: str, body: bytes, content_type: str = "application/octet-stream", **metadata: str

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from photon_archive.errors import Rejected
 from photon_archive.events import parse_event_message
 
 
-def _record(key: str, name: str = "ObjectCreated:Put", **object_fields: object) -> dict:
+def s3_record(key: str, name: str = "ObjectCreated:Put", **object_fields: object) -> dict:
+    """One record of an S3 event notification, as S3 writes it for the default bucket."""
     return {
         "eventVersion": "2.1",
         "eventSource": "aws:s3",
@@ -26,10 +25,10 @@ def test_a_direct_s3_event_gives_its_objects_with_decoded_keys() -> None:
     body = json.dumps(
         {
             "Records": [
-                _record(
+                s3_record(
                     "data%2Fsro-kb001ms-20261124-00000001-EX00.txt", size=5760, eTag='"abc"', sequencer="0A"
                 ),
-                _record("data/my+file%2B1.txt", "ObjectRemoved:Delete"),
+                s3_record("data/my+file%2B1.txt", "ObjectRemoved:Delete"),
             ]
         }
     )
@@ -42,14 +41,15 @@ def test_a_direct_s3_event_gives_its_objects_with_decoded_keys() -> None:
 
 
 def test_an_sns_wrapped_event_is_unwrapped() -> None:
-    inner = json.dumps({"Records": [_record("allsky/x.jpg")]})
+    inner = json.dumps({"Records": [s3_record("allsky/x.jpg")]})
     body = json.dumps({"Type": "Notification", "MessageId": "1", "Message": inner})
     assert [event.key for event in parse_event_message(body)] == ["allsky/x.jpg"]
 
 
 def test_test_events_and_other_event_kinds_name_no_objects() -> None:
     assert parse_event_message(json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent"})) == []
-    assert parse_event_message(json.dumps({"Records": [_record("data/x", "ObjectRestore:Completed")]})) == []
+    restored = {"Records": [s3_record("data/x", "ObjectRestore:Completed")]}
+    assert parse_event_message(json.dumps(restored)) == []
 
 
 @pytest.mark.parametrize(
@@ -63,43 +63,11 @@ def test_test_events_and_other_event_kinds_name_no_objects() -> None:
         ('{"Records": [{"eventName": "ObjectCreated:Put", "s3": {"object": {}}}]}', "no s3.object.key"),
         ('{"Type": "Notification", "Message": 5}', "Message is not a string"),
         ('{"Type": "Notification", "Message": "{{"}', "SNS notification's Message is not valid JSON"),
-        (json.dumps({"Records": [_record("data/x", size="big")]}), "size that is not a byte count"),
-        (json.dumps({"Records": [{**_record("data/x"), "eventTime": "yesterday"}]}), "not ISO 8601"),
+        (json.dumps({"Records": [s3_record("data/x", size="big")]}), "size that is not a byte count"),
+        (json.dumps({"Records": [{**s3_record("data/x"), "eventTime": "yesterday"}]}), "not ISO 8601"),
         ("x" * 300_000, "larger than the limit"),
     ],
 )
 def test_a_malformed_message_is_rejected_with_what_is_wrong(body: str, reason: str) -> None:
     with pytest.raises(Rejected, match=reason):
         parse_event_message(body)
-
-
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
-    ),
-    max_leaves=20,
-)
-
-
-@given(st.text(max_size=300))
-def test_any_text_gives_events_or_a_rejection(body: str) -> None:
-    try:
-        events = parse_event_message(body)
-    except Rejected as rejection:
-        assert rejection.reason
-    else:
-        assert all(event.key for event in events)
-
-
-@given(st.dictionaries(st.sampled_from(["eventName", "s3", "eventTime", "x"]), json_values, max_size=4))
-def test_any_record_shape_gives_events_or_a_rejection(record: dict) -> None:
-    for document in (
-        {"Records": [record]},
-        {"Type": "Notification", "Message": json.dumps({"Records": [record]})},
-    ):
-        try:
-            events = parse_event_message(json.dumps(document))
-        except Rejected:
-            continue
-        assert all(isinstance(event.key, str) and event.key for event in events)

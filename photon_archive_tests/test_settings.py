@@ -1,3 +1,5 @@
+from photon_archive.definitions import resources_for
+from photon_archive.headers import HeaderLimits
 from photon_archive.settings import ENVIRONMENT, Settings
 
 
@@ -13,6 +15,34 @@ def test_defaults_are_the_legacy_names() -> None:
     assert settings.watched_prefixes == ("data", "info-images", "allsky")
     assert settings.datastream_queue == "datastreamIncomingQueue-dev"
     assert settings.event_dead_letter_queue == "photonranch-001-object-events-dead-letter"
+
+
+def test_limit_defaults_are_the_documented_ones() -> None:
+    settings = Settings.from_env({})
+    assert settings.max_header_text_bytes == settings.max_decompressed_bytes == 2 * 1024 * 1024
+    assert settings.max_header_read_bytes == 4 * 1024 * 1024
+    assert (settings.max_image_bytes, settings.max_image_pixels) == (64 * 1024 * 1024, 80_000_000)
+    assert (settings.max_event_message_bytes, settings.max_objects_per_run) == (256 * 1024, 500)
+
+
+def test_limits_reach_the_resources_that_enforce_them() -> None:
+    settings = Settings(
+        database_url="sqlite://",
+        max_header_text_bytes=1,
+        max_header_read_bytes=2,
+        max_decompressed_bytes=3,
+        max_image_bytes=4,
+        max_image_pixels=5,
+        max_event_message_bytes=6,
+        max_objects_per_run=7,
+    )
+    resources = resources_for(settings)
+    ingest = resources["ingest_rules"].settings()
+    assert ingest.header_limits == HeaderLimits(1, 2, 3)
+    assert (ingest.max_image_bytes, ingest.max_image_pixels) == (4, 5)
+    assert resources["ingest_rules"].max_objects_per_run == 7
+    delivery = resources["delivery"]
+    assert (delivery.max_event_message_bytes, delivery.max_objects_per_run) == (6, 7)
 
 
 def test_embedded_default_catalog_is_sqlite_in_the_state_folder(tmp_path) -> None:
@@ -44,6 +74,12 @@ def test_every_setting_is_read_from_its_environment_variable() -> None:
         "PHOTON_ARCHIVE_PREFIXES": "data/, allsky",
         "PHOTON_ARCHIVE_MAX_OBJECTS_PER_RUN": "200",
         "PHOTON_ARCHIVE_REQUEUE_AFTER_MINUTES": "0.5",
+        "PHOTON_ARCHIVE_MAX_HEADER_TEXT_BYTES": "1000",
+        "PHOTON_ARCHIVE_MAX_HEADER_READ_BYTES": "2000",
+        "PHOTON_ARCHIVE_MAX_DECOMPRESSED_BYTES": "3000",
+        "PHOTON_ARCHIVE_MAX_IMAGE_BYTES": "4000",
+        "PHOTON_ARCHIVE_MAX_IMAGE_PIXELS": "5000",
+        "PHOTON_ARCHIVE_MAX_EVENT_MESSAGE_BYTES": "6000",
     }
     settings = Settings.from_env(environ)
     assert settings.database_url == "postgresql://archive@db/photon"
@@ -60,4 +96,7 @@ def test_every_setting_is_read_from_its_environment_variable() -> None:
     assert settings.thumbnail_height == 256
     assert settings.watched_prefixes == ("data", "allsky")
     assert (settings.max_objects_per_run, settings.requeue_after_minutes) == (200, 0.5)
+    assert (settings.max_header_text_bytes, settings.max_header_read_bytes) == (1000, 2000)
+    assert (settings.max_decompressed_bytes, settings.max_image_bytes) == (3000, 4000)
+    assert (settings.max_image_pixels, settings.max_event_message_bytes) == (5000, 6000)
     assert set(ENVIRONMENT) == set(Settings.__dataclass_fields__)

@@ -95,15 +95,16 @@ class Bucket(ConfigurableResource):  # type: ignore[type-arg]
             metadata=dict(response.get("Metadata", {})),
         )
 
-    def read(self, key: str, max_bytes: int) -> bytes:
-        """The whole object, refused before download when it is larger than ``max_bytes``."""
+    def read(self, key: str, max_bytes: int, limit: str) -> bytes:
+        """The whole object, refused before download when it is larger than ``max_bytes``.
+
+        ``limit`` names the setting that ``max_bytes`` comes from, so the rejection says what to change.
+        """
         response = client("s3").get_object(Bucket=self.bucket, Key=key)
         size = int(response["ContentLength"])
         if size > max_bytes:
             response["Body"].close()
-            raise Rejected(
-                f"object is {size:,} bytes, above the limit of {max_bytes:,} bytes for this kind of file"
-            )
+            raise Rejected(f"object is {size:,} bytes, above the limit of {max_bytes:,} bytes ({limit})")
         data: bytes = response["Body"].read()
         return data
 

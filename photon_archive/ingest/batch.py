@@ -38,7 +38,7 @@ from photon_archive.info_images import CHANNEL_METADATA, channel_for, info_image
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef, naive_utc
 from photon_archive.naming import FileKind, ObjectName, parse_key, thumbnail_key
 from photon_archive.retention import expiry_seconds
-from photon_archive.thumbnails import DEFAULT_MAX_PIXELS, make_thumbnail
+from photon_archive.thumbnails import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS, make_thumbnail
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,6 @@ log = logging.getLogger(__name__)
 EXPOSURE_TABLE = {"data": "images", "allsky": "allsky_images"}
 INFO_PREFIX = "info-images"
 PREFIXES = (*EXPOSURE_TABLE, INFO_PREFIX)
-MAX_JPG_BYTES = 64 * 1024 * 1024
 IO_THREADS = 8
 
 
@@ -54,6 +53,7 @@ IO_THREADS = 8
 class IngestSettings:
     thumbnail_height: int = 128
     max_image_pixels: int = DEFAULT_MAX_PIXELS
+    max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES
     upload_log_ttl: timedelta = timedelta(hours=48)
     info_image_ttl: timedelta = timedelta(hours=48)
     expiration_rules: dict[tuple[str | None, str], int] = field(default_factory=dict)
@@ -277,7 +277,8 @@ def _examine(
     base = Contribution(name.base_filename, name.site, name.data_type, upload_time, name.catalog_flag)
     try:
         if name.kind is FileKind.HEADER:
-            data = services.bucket.read(name.key, services.settings.header_limits.max_text_bytes)
+            limit = services.settings.header_limits.max_header_text_bytes
+            data = services.bucket.read(name.key, limit, "max_header_text_bytes")
             parsed = parse_text_header(data, services.settings.header_limits)
             base = with_header(base, parsed, "txt")
             outcome.reason = _warnings(parsed)
@@ -367,7 +368,7 @@ def _ensure_thumbnail(name: ObjectName, info: ObjectInfo, services: Services, un
         existing = services.bucket.head(key)
         if existing is not None and existing.last_modified >= info.last_modified:
             return False
-    data = services.bucket.read(name.key, MAX_JPG_BYTES)
+    data = services.bucket.read(name.key, services.settings.max_image_bytes, "max_image_bytes")
     thumbnail = make_thumbnail(data, services.settings.thumbnail_height, services.settings.max_image_pixels)
     # An info image's thumbnail goes to the same channel as its source.
     metadata = {k: v for k, v in info.metadata.items() if k == CHANNEL_METADATA}

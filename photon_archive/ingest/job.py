@@ -32,10 +32,11 @@ from photon_archive.aws.bucket import Bucket
 from photon_archive.aws.queues import Datastream
 from photon_archive.aws.tables import Tables
 from photon_archive.catalog.resource import Catalog
+from photon_archive.headers import DEFAULT_LIMITS, HeaderLimits
 from photon_archive.ingest.batch import BatchResult, IngestSettings, Services, ingest_batch
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef
 from photon_archive.retention import DEFAULT_EXPIRATION_RULES, parse_rules
-from photon_archive.thumbnails import DEFAULT_MAX_PIXELS
+from photon_archive.thumbnails import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
 
 # Objects per catalog transaction: bounded so a large replay never holds one huge transaction.
 BATCH_OBJECTS = 500
@@ -88,6 +89,11 @@ class IngestRules(ConfigurableResource):  # type: ignore[type-arg]
 
     thumbnail_height: int = 128
     max_image_pixels: int = DEFAULT_MAX_PIXELS
+    max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES
+    max_header_text_bytes: int = DEFAULT_LIMITS.max_header_text_bytes
+    max_header_read_bytes: int = DEFAULT_LIMITS.max_header_read_bytes
+    max_decompressed_bytes: int = DEFAULT_LIMITS.max_decompressed_bytes
+    max_objects_per_run: int = 500
     upload_log_ttl_hours: float = 48.0
     info_image_ttl_hours: float = 48.0
     expiration_rules: str = DEFAULT_EXPIRATION_RULES
@@ -96,9 +102,15 @@ class IngestRules(ConfigurableResource):  # type: ignore[type-arg]
         return IngestSettings(
             thumbnail_height=self.thumbnail_height,
             max_image_pixels=self.max_image_pixels,
+            max_image_bytes=self.max_image_bytes,
             upload_log_ttl=timedelta(hours=self.upload_log_ttl_hours),
             info_image_ttl=timedelta(hours=self.info_image_ttl_hours),
             expiration_rules=parse_rules(self.expiration_rules),
+            header_limits=HeaderLimits(
+                max_header_text_bytes=self.max_header_text_bytes,
+                max_header_read_bytes=self.max_header_read_bytes,
+                max_decompressed_bytes=self.max_decompressed_bytes,
+            ),
         )
 
 
@@ -112,9 +124,21 @@ def ingest_objects(
     ingest_rules: IngestRules,
 ) -> Output[BatchResult]:
     """Catalog rows, ledger, thumbnails, upload log and expiration entries for every object."""
+    refuse_oversized_run(len(config.objects), ingest_rules.max_objects_per_run)
     services = Services(bucket, tables, catalog.engine(), ingest_rules.settings())
     with denials_fail_at_once():
         return run_batches(context, [o.ref() for o in config.objects], services)
+
+
+def refuse_oversized_run(objects: int, max_objects_per_run: int) -> None:
+    """A run bigger than the sensors would ever plan (a launchpad list of keys) fails before it starts:
+    no retry can shrink it, and the operator can split it or use the replay job, which has no bound."""
+    if objects > max_objects_per_run:
+        raise Failure(
+            f"the run lists {objects} objects, more than the limit of {max_objects_per_run} "
+            "(max_objects_per_run): launch them as several runs, or re-ingest them with the replay job",
+            allow_retries=False,
+        )
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from photon_archive.catalog.models import ObjectState
 from photon_archive.catalog.store import KnownObject, LedgerRecord, known_objects, record_objects
 from photon_archive.errors import Rejected
+from photon_archive.events import MAX_MESSAGE_BYTES
 from photon_archive.ingest.job import ingest_run_config
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef, naive_utc
 from photon_archive.naming import parse_key
@@ -34,6 +35,7 @@ class Delivery(ConfigurableResource):  # type: ignore[type-arg]
 
     watched_prefixes: list[str] = ["data", "info-images", "allsky"]
     max_objects_per_run: int = 500
+    max_event_message_bytes: int = MAX_MESSAGE_BYTES
     tick_seconds: float = 20.0
     tick_max_messages: int = 2000
     requeue_after_minutes: float = 2.0

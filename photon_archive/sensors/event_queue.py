@@ -36,7 +36,7 @@ def s3_event_queue(
     readable: list[ReceivedMessage] = []
     for message in messages:
         try:
-            events = parse_event_message(message.body)
+            events = parse_event_message(message.body, delivery.max_event_message_bytes)
         except Rejected as rejection:
             context.log.warning(f"event message {message.message_id} dead-lettered: {rejection.reason}")
             event_queue.dead_letter(message, rejection.reason)

@@ -237,14 +237,14 @@ def _bad_fits() -> list[Bad]:
         ("EX01.fits.bz2", _bz2_member(garbage), ("the bz2-compressed file is not FITS",)),
         ("EX01.fits.gz", _gzip_member(txt[::-1]), ("the gz-compressed file is not FITS",)),
         # Bombs: a FITS start and then nothing but zeros, gigabytes of them once inflated.
-        ("EX01.fits.bz2", _bomb(_bz2_member, 4096 * MiB), ("bz2-compressed", "max_header_bytes")),
-        ("EX01.fits.gz", _bomb(_gzip_member, 2048 * MiB), ("gz-compressed", "max_header_bytes")),
-        ("EX01.fits", _fits_start() + b" " * (3 * MiB), ("without finding a header", "max_header_bytes")),
-        ("EX01.fits.gz", _endless_gzip(5 * MiB), ("gz-compressed", "max_read_bytes")),
+        ("EX01.fits.bz2", _bomb(_bz2_member, 4096 * MiB), ("bz2-compressed", "max_decompressed_bytes")),
+        ("EX01.fits.gz", _bomb(_gzip_member, 2048 * MiB), ("gz-compressed", "max_decompressed_bytes")),
+        ("EX01.fits", _fits_start() + b" " * (3 * MiB), ("without finding a header", "max_decompressed")),
+        ("EX01.fits.gz", _endless_gzip(5 * MiB), ("gz-compressed", "max_header_read_bytes")),
         (
             "EX01.fits",
             _header_bytes(huge),
-            ("HDU 0 has no DATE-OBS", "20000001600 bytes of data", "max_header_bytes"),
+            ("HDU 0 has no DATE-OBS", "20000001600 bytes of data", "max_decompressed_bytes"),
         ),
         (
             "EX01.fits",
@@ -327,7 +327,7 @@ def test_the_corpus_holds_at_least_50_distinct_bad_objects(minimum: int) -> None
 
 
 def test_the_bombs_are_gigabytes_inflated_and_small_uploaded() -> None:
-    bombs = [case for case in bad_corpus() if "max_header_bytes" in case.fragments]
+    bombs = [case for case in bad_corpus() if "max_decompressed_bytes" in case.fragments]
     compressed = [case for case in bombs if case.key.endswith((".bz2", ".gz"))]
     assert len(compressed) == 2
     for case in compressed:
@@ -336,7 +336,7 @@ def test_the_bombs_are_gigabytes_inflated_and_small_uploaded() -> None:
         )
         first = decompressor.decompress(case.body, 2880)
         assert first.startswith(b"SIMPLE  =") and b"END " not in first
-        assert len(case.body) < 4 * MiB  # under max_read_bytes: only the inflated size can stop it
+        assert len(case.body) < 4 * MiB  # under max_header_read_bytes: only the inflated size can stop it
     inflated = {".bz2": (4096, _bz2_member), ".gz": (2048, _gzip_member)}
     for case in compressed:
         mebibytes, member = inflated[case.key[case.key.rindex(".") :]]
@@ -459,3 +459,50 @@ def test_a_name_or_value_the_catalog_cannot_store_does_not_sink_the_batch(
         assert named in (entry["reason"] or ""), entry["reason"]
     else:
         assert may_be_ingested and entry["state"] == "ingested", (entry["state"], entry["reason"])
+
+
+# --------------------------------------------------------------------------------------------------
+# every limit is a setting: lowered, it rejects a file of the sample exposure, and the reason names it
+
+LOWERED = [
+    # setting, lowered value, which file of the sample exposure, what the reason must say
+    pytest.param("max_header_text_bytes", 1000, 0, "limit of 1,000 bytes (max_header_text_bytes)", id="txt"),
+    pytest.param("max_header_read_bytes", 1000, 1, "(max_header_read_bytes = 1000)", id="read"),
+    pytest.param("max_decompressed_bytes", 2000, 1, "(max_decompressed_bytes = 2000)", id="decompressed"),
+    pytest.param("max_image_bytes", 1000, 3, "limit of 1,000 bytes (max_image_bytes)", id="jpg-bytes"),
+    pytest.param("max_image_pixels", 1000, 3, "limit of 1,000 pixels (max_image_pixels)", id="pixels"),
+]
+
+
+@pytest.mark.parametrize(("setting", "value", "file", "reason"), LOWERED)
+def test_a_limit_lowered_through_its_setting_rejects_naming_the_limit(
+    archive: Archive, setting: str, value: int, file: int, reason: str
+) -> None:
+    # Only the one file is ingested, so a fits file's header is read from the fits itself.
+    key = _key(600, _source_tails()[file])
+    archive.put(key, _source()[file])
+
+    result = archive.configured(**{setting: value}).ingest([key])
+
+    entry = archive.ledger(key)
+    assert (entry["state"], entry["run_id"]) == ("rejected", result.run_id)
+    assert reason in entry["reason"]
+
+
+def _source_tails() -> tuple[str, str, str, str]:
+    """The name endings of ``_source()``'s files, in its order."""
+    files = sample_exposures(night=NIGHT, count=1, first_counter=9_000, seed=7)
+    tail_0, tail_1, tail_2, tail_3 = (file.key.rsplit("-", 1)[1] for file in files)
+    return tail_0, tail_1, tail_2, tail_3
+
+
+def test_a_run_listing_more_objects_than_the_setting_allows_fails_at_once_naming_it(archive: Archive) -> None:
+    keys = [sample.key for sample in sample_exposures(night=NIGHT, count=1)]
+
+    result = archive.configured(max_objects_per_run=len(keys) - 1).ingest(keys, raise_on_error=False)
+
+    assert not result.success
+    assert f"more than the limit of {len(keys) - 1} (max_objects_per_run)" in _failure(result)
+    retried = [event for event in result.all_events if event.event_type_value == "STEP_UP_FOR_RETRY"]
+    assert retried == [], "a run no retry can shrink was retried"
+    assert archive.query("SELECT key FROM object_ledger") == []

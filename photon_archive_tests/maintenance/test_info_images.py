@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from photon_archive.aws.clients import client
 from photon_archive_tests.archive import Archive
 from photon_archive_tests.maintenance.runs import base_of, run, upload
@@ -20,7 +18,7 @@ def test_expired_channels_go_with_their_objects_and_metadata_items_stay(archive:
     expiring = upload(archive, prefix="info-images", channel=2, count=1, first_counter=1)
     assert archive.ingest(expiring).success
     # Another channel, written by an ingest whose items live longer.
-    longer = Archive(replace(archive.settings, info_image_ttl_hours=96), archive.instance)
+    longer = archive.configured(info_image_ttl_hours=96)
     staying = upload(archive, prefix="info-images", channel=3, count=1, first_counter=2)
     assert longer.ingest(staying).success
     channels = _channels(archive)

@@ -14,11 +14,14 @@ from photon_archive.naming import parse_key
 from photon_archive.sensors.delivery import Delivery
 from photon_archive.sensors.event_queue import s3_event_queue
 from photon_archive_tests.archive import Archive
+from photon_archive_tests.test_events import s3_record
 
 
 def _tick(archive: Archive, **delivery: Any) -> SensorResult | SkipReason:
+    """One evaluation with the archive's settings, or with the ``delivery`` given in their place."""
     resources = resources_for(archive.settings)
-    resources["delivery"] = Delivery(**delivery)
+    if delivery:
+        resources["delivery"] = Delivery(**delivery)
     context = build_sensor_context(instance=archive.instance, resources=resources)
     return s3_event_queue(context)
 
@@ -88,11 +91,11 @@ def test_a_redelivered_message_launches_nothing_new(archive: Archive) -> None:
     assert _requested(second) == []
 
 
-def test_runs_are_bounded_and_keep_an_exposure_together(archive: Archive) -> None:
+def test_runs_are_bounded_by_the_setting_and_keep_an_exposure_together(archive: Archive) -> None:
     _drain_test_events(archive)
     keys = archive.upload_sample(count=5)
 
-    result = _tick(archive, max_objects_per_run=8)
+    result = _tick(archive.configured(max_objects_per_run=8))
 
     assert isinstance(result, SensorResult)
     sizes = [len(r.run_config["ops"]["ingest_objects"]["config"]["objects"]) for r in result.run_requests]
@@ -116,6 +119,28 @@ def test_a_malformed_message_is_dead_lettered_with_its_reason_and_the_rest_go_on
     )["Messages"]
     assert [m["Body"] for m in dead] == ["{not json"]
     assert "not valid JSON" in dead[0]["MessageAttributes"]["reason"]["StringValue"]
+
+
+def test_a_message_above_the_size_setting_is_dead_lettered_naming_the_limit(archive: Archive) -> None:
+    _drain_test_events(archive)
+    small, large = archive.upload_sample(count=1)[:2]
+    _drain_test_events(archive)
+    url = _queue_url(archive, archive.settings.event_queue)
+    padded = json.dumps({"Records": [s3_record(large)], "padding": "x" * 2000})
+    client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps({"Records": [s3_record(small)]}))
+    client("sqs").send_message(QueueUrl=url, MessageBody=padded)
+
+    result = _tick(archive.configured(max_event_message_bytes=1000))
+
+    assert [o["key"] for o in _requested(result)] == [small]
+    dead = client("sqs").receive_message(
+        QueueUrl=_queue_url(archive, archive.settings.event_dead_letter_queue),
+        MessageAttributeNames=["All"],
+        MaxNumberOfMessages=10,
+    )["Messages"]
+    assert [m["Body"] for m in dead] == [padded]
+    reason = dead[0]["MessageAttributes"]["reason"]["StringValue"]
+    assert "larger than the limit of 1,000 bytes (max_event_message_bytes)" in reason
 
 
 def test_removals_and_unwatched_prefixes(archive: Archive) -> None:
