@@ -1,0 +1,86 @@
+"""What a user sees of a night's ingest, read back so that an ingest that went through a fault can
+be compared with the same night ingested without one."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from dagster import DagsterEventType, ExecuteInProcessResult
+
+from photon_archive.catalog.store import FLAGS
+from photon_archive.ingest.objects import ObjectRef
+from photon_archive_tests.archive import Archive
+from photon_archive_tests.e2e.night import NightWatch
+
+# Columns naming the database or the run rather than the data: two catalogs of one night differ there.
+IMAGE_IDENTITY = ("image_id",)
+LEDGER_IDENTITY = ("run_id", "run_key", "first_seen_at", "updated_at")
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    """The catalog rows, the ledger and the datastream messages an ingest left behind."""
+
+    images: dict[str, dict[str, Any]]  # base filename -> row, without its id
+    ledger: dict[str, dict[str, Any]]  # key -> ledger row, without the run that wrote it
+    run_ids: dict[str, str | None]  # key -> the run its ledger row names
+    notified: Counter[str]  # base filename -> datastream messages
+
+    @classmethod
+    def read(cls, archive: Archive) -> IngestOutcome:
+        """Read the archive's catalog and drain its datastream queue."""
+        images = {
+            row["base_filename"]: _without(row, IMAGE_IDENTITY)
+            for row in archive.query("SELECT * FROM images")
+        }
+        rows = archive.query("SELECT * FROM object_ledger")
+        return cls(
+            images=images,
+            ledger={row["key"]: _without(row, LEDGER_IDENTITY) for row in rows},
+            run_ids={row["key"]: row["run_id"] for row in rows},
+            notified=Counter(message["data"]["base_filename"] for message in archive.datastream()),
+        )
+
+    def same_data_as(self, other: IngestOutcome) -> bool:
+        return (self.images, self.ledger, self.notified) == (other.images, other.ledger, other.notified)
+
+
+def _without(row: dict[str, Any], columns: Sequence[str]) -> dict[str, Any]:
+    return {name: value for name, value in row.items() if name not in columns}
+
+
+def timed_ingest(archive: Archive, refs: Sequence[ObjectRef]) -> tuple[ExecuteInProcessResult, float]:
+    """One ingest run of ``refs`` and its wall time in seconds; a failed run is returned, not raised."""
+    started = time.monotonic()
+    result = archive.ingest(refs, raise_on_error=False)
+    return result, time.monotonic() - started
+
+
+def step_retries(result: ExecuteInProcessResult, step: str = "ingest_objects") -> list[str]:
+    """The errors that sent ``step`` back for another attempt, in order."""
+    errors = []
+    for event in result.all_events:
+        if event.event_type is DagsterEventType.STEP_UP_FOR_RETRY and event.step_key == step:
+            error = event.step_retry_data.error  # type: ignore[union-attr]
+            errors.append(error.to_string() if error else "")
+    return errors
+
+
+def assert_night_ingested(archive: Archive, outcome: IngestOutcome, keys: list[str], run_id: str) -> None:
+    """Everything a user looks for after a night's ingest: every object ingested by the run, one
+    complete row per exposure, one datastream message per exposure, thumbnails in the bucket and
+    every object in the upload log."""
+    watch = NightWatch(archive, keys)
+    assert {key: (outcome.ledger[key]["state"], outcome.run_ids[key]) for key in keys} == {
+        key: ("ingested", run_id) for key in keys
+    }
+    assert sorted(outcome.images) == watch.base_filenames
+    incomplete = {base: row for base, row in outcome.images.items() if not all(row[f] for f in FLAGS)}
+    assert not incomplete, incomplete
+    assert outcome.notified == Counter(dict.fromkeys(watch.base_filenames, 1))
+    assert set(watch.thumbnail_keys) <= watch.bucket_keys()
+    assert set(keys) <= watch.upload_log()
