@@ -3,6 +3,7 @@ be compared with the same night ingested without one."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -53,11 +54,26 @@ def _without(row: dict[str, Any], columns: Sequence[str]) -> dict[str, Any]:
     return {name: value for name, value in row.items() if name not in columns}
 
 
-def timed_ingest(archive: Archive, refs: Sequence[ObjectRef]) -> tuple[ExecuteInProcessResult, float]:
-    """One ingest run of ``refs`` and its wall time in seconds; a failed run is returned, not raised."""
-    started = time.monotonic()
-    result = archive.ingest(refs, raise_on_error=False)
-    return result, time.monotonic() - started
+def timed_ingest(
+    archive: Archive, refs: Sequence[ObjectRef], endpoint_url: str | None = None
+) -> tuple[ExecuteInProcessResult, float]:
+    """One ingest run of ``refs`` and its wall time in seconds; a failed run is returned, not raised.
+
+    ``endpoint_url`` points the run's boto3 clients elsewhere (a proxy in front of the emulator)
+    while the test's own reads keep going to the emulator directly.
+    """
+    saved = os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint_url is not None:
+        os.environ["AWS_ENDPOINT_URL"] = endpoint_url
+    try:
+        started = time.monotonic()
+        result = archive.ingest(refs, raise_on_error=False)
+        return result, time.monotonic() - started
+    finally:
+        if saved is None:
+            os.environ.pop("AWS_ENDPOINT_URL", None)
+        else:
+            os.environ["AWS_ENDPOINT_URL"] = saved
 
 
 def step_retries(result: ExecuteInProcessResult, step: str = "ingest_objects") -> list[str]:
