@@ -10,16 +10,17 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from astropy.io import fits
 from dagster import SensorResult
 
 from photon_archive.aws.clients import client
 from photon_archive.definitions import build_definitions
 from photon_archive.events import parse_event_message
 from photon_archive.local.sample import SampleFile, sample_exposures
-from photon_archive.naming import parse_key
+from photon_archive.naming import FileKind, parse_key
 from photon_archive_tests.archive import SAMPLE_NIGHT, Archive
 from photon_archive_tests.e2e.night import NightWatch, by_exposure
 from photon_archive_tests.sensors.ticks import drain_event_queue, event_queue_tick, queue_url
@@ -29,6 +30,7 @@ PER_TICK = 25  # copies delivered before each tick
 SEED = 20261124
 MAX_TICKS = 40
 SQS_BATCH = 10
+CORRECTED_FILTER = "OIII"
 
 Version = tuple[str, str | None]  # (key, etag)
 
@@ -36,10 +38,11 @@ Version = tuple[str, str | None]  # (key, etag)
 @dataclass
 class Storm:
     """Stands between S3 and the sensor on the event queue: every message S3 sends is taken off the
-    queue and put back many times over, ``PER_TICK`` pending copies at a time, in random order."""
+    queue and put back many times over, ``per_tick`` pending copies at a time, in random order."""
 
     archive: Archive
     rng: random.Random
+    per_tick: int = PER_TICK
     pending: list[str] = field(default_factory=list)
     sent: int = 0
 
@@ -54,7 +57,7 @@ class Storm:
                 self.pending.extend([message["Body"]] * self.rng.randint(*COPIES))
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         self.rng.shuffle(self.pending)
-        now, self.pending = self.pending[:PER_TICK], self.pending[PER_TICK:]
+        now, self.pending = self.pending[: self.per_tick], self.pending[self.per_tick :]
         for start in range(0, len(now), SQS_BATCH):
             chunk = now[start : start + SQS_BATCH]
             sqs.send_message_batch(
@@ -69,7 +72,7 @@ class StormRecord:
     """What the ticks were given and what they asked for."""
 
     ticks: int = 0
-    # Per tick that brought news: the object versions newer than any delivered before.
+    # Per tick that brought news: the object versions newer than, and other than, any delivered before.
     news: list[list[Version]] = field(default_factory=list)
     # Per requested run: the object versions it was asked to ingest.
     requested: list[list[Version]] = field(default_factory=list)
@@ -79,13 +82,15 @@ class StormRecord:
     deliveries: int = 0
 
 
-def storm_through_ticks(archive: Archive, uploads: Sequence[Sequence[SampleFile]]) -> StormRecord:
+def storm_through_ticks(
+    archive: Archive, uploads: Sequence[Sequence[SampleFile]], per_tick: int = PER_TICK
+) -> StormRecord:
     """Upload ``uploads[i]`` before tick ``i``, redeliver every event in a storm, tick the sensor and
     run what it asks for, until the queue is empty."""
     job = build_definitions(archive.settings).resolve_job_def("ingest")
-    storm = Storm(archive, random.Random(SEED))
+    storm = Storm(archive, random.Random(SEED), per_tick)
     record = StormRecord()
-    newest: dict[str, datetime | None] = {}  # key -> event time of its newest version delivered
+    newest: dict[str, tuple[datetime | None, str | None]] = {}  # key -> (event time, etag) of its newest
     while True:
         assert record.ticks < MAX_TICKS, f"still delivering after {record.ticks} ticks"
         for file in uploads[record.ticks] if record.ticks < len(uploads) else []:
@@ -93,8 +98,9 @@ def storm_through_ticks(archive: Archive, uploads: Sequence[Sequence[SampleFile]
         events = [event for body in storm.deliver() for event in parse_event_message(body)]
         news: dict[str, str | None] = {}
         for event in sorted(events, key=lambda e: (e.event_time or datetime.min, e.key)):
-            if event.key not in newest or _later(event.event_time, newest[event.key]):
-                newest[event.key] = event.event_time
+            known_time, known_etag = newest.get(event.key, (None, None))
+            if event.key not in newest or (event.etag != known_etag and _later(event.event_time, known_time)):
+                newest[event.key] = (event.event_time, event.etag)
                 news[event.key] = event.etag
         if news:
             record.news.append(sorted(news.items()))
@@ -160,3 +166,34 @@ def test_a_redelivery_storm_ingests_every_object_once_in_as_many_runs_as_single_
         QueueUrl=queue_url(archive.settings.event_dead_letter_queue), MaxNumberOfMessages=SQS_BATCH
     )
     assert dead_letters.get("Messages", []) == []
+
+
+def test_late_copies_of_an_overwritten_objects_old_event_ask_for_nothing(archive: Archive) -> None:
+    """An observatory sends a corrected header while the first one's events are still being
+    redelivered: the copies of the old version that arrive after the new one are old news."""
+    drain_event_queue(archive)
+    (files,) = by_exposure(sample_exposures(night=SAMPLE_NIGHT, count=1))
+    header_file = next(file for file in files if parse_key(file.key).kind is FileKind.HEADER)
+    header = fits.Header.fromstring(header_file.body.decode("ascii"))
+    assert header["FILTER"] != CORRECTED_FILTER
+    header["FILTER"] = CORRECTED_FILTER
+    corrected = replace(header_file, body=header.tostring().encode("ascii"))
+    watch = NightWatch(archive, [file.key for file in files])
+
+    # Few copies a tick, so that the old header's copies are still coming when the new one is sent.
+    record = storm_through_ticks(archive, [files, [corrected]], per_tick=5)
+
+    print(
+        f"{record.deliveries} deliveries over {record.ticks} ticks: "
+        f"{len(record.requested)} runs of {[len(r) for r in record.requested]} objects"
+    )
+    # Each version is asked for once at most, and none after a newer one.
+    assert record.requested == record.news
+    versions = [version for run in record.requested for version in run if version[0] == header_file.key]
+    current = archive.ref(header_file.key).etag
+    assert len(versions) == len(set(versions)) <= 2 and versions[-1] == (header_file.key, current)
+    ledger = watch.ledger()
+    assert ledger[header_file.key]["state"] == "ingested"
+    assert archive.ledger(header_file.key)["etag"] == current
+    assert archive.row(parse_key(header_file.key).base_filename)["filter_used"] == CORRECTED_FILTER
+    assert watch.outstanding() == []
