@@ -86,14 +86,17 @@ def step_retries(result: ExecuteInProcessResult, step: str = "ingest_objects") -
     return errors
 
 
-def assert_night_ingested(archive: Archive, outcome: IngestOutcome, keys: list[str], run_id: str) -> None:
+def assert_night_ingested(
+    archive: Archive, outcome: IngestOutcome, keys: list[str], run: ExecuteInProcessResult
+) -> None:
     """Everything a user looks for after a night's ingest: every object ingested by the run, one
-    complete row per exposure, one datastream message per exposure, thumbnails in the bucket and
-    every object in the upload log."""
+    complete row per exposure, one datastream message per exposure, thumbnails written by the run
+    and in the bucket, and every object in the upload log."""
     watch = NightWatch(archive, keys)
     assert {key: (outcome.ledger[key]["state"], outcome.run_ids[key]) for key in keys} == {
-        key: ("ingested", run_id) for key in keys
+        key: ("ingested", run.run_id) for key in keys
     }
+    assert run.output_for_node("ingest_objects").thumbnails_written == len(watch.thumbnail_keys)
     assert sorted(outcome.images) == watch.base_filenames
     incomplete = {base: row for base, row in outcome.images.items() if not all(row[f] for f in FLAGS)}
     assert not incomplete, incomplete

@@ -110,7 +110,7 @@ def test_a_catalog_crash_inside_the_runs_transaction_is_retried_to_the_same_cata
     assert reference_result.success and not step_retries(reference_result)
     # The crash reached the run: its first attempt failed on the dead connection.
     assert retries and "OperationalError" in retries[0], retries
-    assert_night_ingested(faulted, outcome, keys, result.run_id)
+    assert_night_ingested(faulted, outcome, keys, result)
     assert outcome.images == reference.images
     assert outcome.ledger == reference.ledger
     assert outcome.notified == reference.notified

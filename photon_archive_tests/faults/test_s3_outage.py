@@ -90,7 +90,7 @@ def test_an_s3_outage_as_the_run_reads_the_bucket_ends_in_the_same_catalog_as_wi
     assert reference_result.success
     # The outage was in the middle of the run: it went on reading and writing once S3 was back.
     assert outage.carried_after > 0
-    assert_night_ingested(archive, outcome, keys, result.run_id)
+    assert_night_ingested(archive, outcome, keys, result)
     assert outcome.images == reference.images
     assert outcome.ledger == reference.ledger
     assert outcome.notified == reference.notified
