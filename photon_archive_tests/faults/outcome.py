@@ -13,7 +13,6 @@ from typing import Any
 from dagster import DagsterEventType, ExecuteInProcessResult
 
 from photon_archive.catalog.store import FLAGS
-from photon_archive.ingest.objects import ObjectRef
 from photon_archive_tests.archive import Archive
 from photon_archive_tests.e2e.night import NightWatch
 
@@ -46,60 +45,72 @@ class IngestOutcome:
             notified=Counter(message["data"]["base_filename"] for message in archive.datastream()),
         )
 
-    def same_data_as(self, other: IngestOutcome) -> bool:
-        return (self.images, self.ledger, self.notified) == (other.images, other.ledger, other.notified)
+    def assert_same_data_as(self, reference: IngestOutcome) -> None:
+        """The same rows, ledger and notifications as ``reference``, whichever runs wrote them."""
+        assert self.images == reference.images
+        assert self.ledger == reference.ledger
+        assert self.notified == reference.notified
 
 
 def _without(row: dict[str, Any], columns: Sequence[str]) -> dict[str, Any]:
     return {name: value for name, value in row.items() if name not in columns}
 
 
-def timed_ingest(
-    archive: Archive, refs: Sequence[ObjectRef], endpoint_url: str | None = None
-) -> tuple[ExecuteInProcessResult, float]:
-    """One ingest run of ``refs`` and its wall time in seconds; a failed run is returned, not raised.
+@dataclass(frozen=True)
+class NightIngest:
+    """One ingest run of a night's uploads, how long it took and what it left behind."""
+
+    archive: Archive
+    keys: list[str]
+    run: ExecuteInProcessResult
+    seconds: float
+    outcome: IngestOutcome
+
+    @property
+    def retries(self) -> list[str]:
+        """The errors that sent the ingest step back for another attempt, in order."""
+        errors = []
+        for event in self.run.all_events:
+            if event.event_type is DagsterEventType.STEP_UP_FOR_RETRY and event.step_key == "ingest_objects":
+                error = event.step_retry_data.error  # type: ignore[union-attr]
+                errors.append(error.to_string() if error else "")
+        return errors
+
+    def assert_complete(self) -> None:
+        """Everything a user looks for after a night's ingest: every object ingested by the run, one
+        complete row per exposure, one datastream message per exposure, thumbnails written by the
+        run and in the bucket, and every object in the upload log."""
+        outcome, watch = self.outcome, NightWatch(self.archive, self.keys)
+        assert {key: (outcome.ledger[key]["state"], outcome.run_ids[key]) for key in self.keys} == {
+            key: ("ingested", self.run.run_id) for key in self.keys
+        }
+        assert self.run.output_for_node("ingest_objects").thumbnails_written == len(watch.thumbnail_keys)
+        assert sorted(outcome.images) == watch.base_filenames
+        incomplete = {base: row for base, row in outcome.images.items() if not all(row[f] for f in FLAGS)}
+        assert not incomplete, incomplete
+        assert outcome.notified == Counter(dict.fromkeys(watch.base_filenames, 1))
+        assert set(watch.thumbnail_keys) <= watch.bucket_keys()
+        assert set(self.keys) <= watch.upload_log()
+
+
+def ingest_night(archive: Archive, keys: list[str], endpoint_url: str | None = None) -> NightIngest:
+    """Ingest the uploaded ``keys`` in one run, as a sensor asks for them (size, etag and time known),
+    and read what it left; a failed run is returned, not raised.
 
     ``endpoint_url`` points the run's boto3 clients elsewhere (a proxy in front of the emulator)
     while the test's own reads keep going to the emulator directly.
     """
+    refs = [archive.ref(key) for key in keys]
     saved = os.environ.get("AWS_ENDPOINT_URL")
     if endpoint_url is not None:
         os.environ["AWS_ENDPOINT_URL"] = endpoint_url
     try:
         started = time.monotonic()
-        result = archive.ingest(refs, raise_on_error=False)
-        return result, time.monotonic() - started
+        run = archive.ingest(refs, raise_on_error=False)
+        seconds = time.monotonic() - started
     finally:
         if saved is None:
             os.environ.pop("AWS_ENDPOINT_URL", None)
         else:
             os.environ["AWS_ENDPOINT_URL"] = saved
-
-
-def step_retries(result: ExecuteInProcessResult, step: str = "ingest_objects") -> list[str]:
-    """The errors that sent ``step`` back for another attempt, in order."""
-    errors = []
-    for event in result.all_events:
-        if event.event_type is DagsterEventType.STEP_UP_FOR_RETRY and event.step_key == step:
-            error = event.step_retry_data.error  # type: ignore[union-attr]
-            errors.append(error.to_string() if error else "")
-    return errors
-
-
-def assert_night_ingested(
-    archive: Archive, outcome: IngestOutcome, keys: list[str], run: ExecuteInProcessResult
-) -> None:
-    """Everything a user looks for after a night's ingest: every object ingested by the run, one
-    complete row per exposure, one datastream message per exposure, thumbnails written by the run
-    and in the bucket, and every object in the upload log."""
-    watch = NightWatch(archive, keys)
-    assert {key: (outcome.ledger[key]["state"], outcome.run_ids[key]) for key in keys} == {
-        key: ("ingested", run.run_id) for key in keys
-    }
-    assert run.output_for_node("ingest_objects").thumbnails_written == len(watch.thumbnail_keys)
-    assert sorted(outcome.images) == watch.base_filenames
-    incomplete = {base: row for base, row in outcome.images.items() if not all(row[f] for f in FLAGS)}
-    assert not incomplete, incomplete
-    assert outcome.notified == Counter(dict.fromkeys(watch.base_filenames, 1))
-    assert set(watch.thumbnail_keys) <= watch.bucket_keys()
-    assert set(keys) <= watch.upload_log()
+    return NightIngest(archive, keys, run, seconds, IngestOutcome.read(archive))

@@ -7,22 +7,16 @@ as it would in a crash or a failover.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import replace
-from types import TracebackType
 
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.pool import NullPool
 
 from photon_archive_tests.archive import Archive
 from photon_archive_tests.faults.cluster import PostgresCluster
-from photon_archive_tests.faults.outcome import (
-    IngestOutcome,
-    assert_night_ingested,
-    step_retries,
-    timed_ingest,
-)
+from photon_archive_tests.faults.during import FaultDuringRun
+from photon_archive_tests.faults.outcome import ingest_night
 
 EXPOSURES = 8
 # Well inside the ingest step's retries: their delays are 2±2 s, 6±2 s and 14±2 s, so the last
@@ -33,7 +27,7 @@ WAITING_FOR_A_LOCK = (
 )
 
 
-class RestartDuringCommit:
+class RestartDuringCommit(FaultDuringRun):
     """Crashes the server at the worst moment for the run: inside its catalog transaction, after
     thumbnails, upload-log and expiration items are written, before the commit.
 
@@ -43,74 +37,56 @@ class RestartDuringCommit:
     """
 
     def __init__(self, cluster: PostgresCluster, database_url: str, outage_s: float) -> None:
+        super().__init__()
         self.cluster = cluster
         self.engine = create_engine(database_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
         self.outage_s = outage_s
         self.down_for_s: float | None = None
         self._holder: Connection | None = None
-        self._run_over = threading.Event()
-        self._thread = threading.Thread(target=self._restart, daemon=True)
-        self._error: BaseException | None = None
 
-    def __enter__(self) -> RestartDuringCommit:
+    def before(self) -> None:
         holder = self.engine.connect().execution_options(isolation_level="READ COMMITTED")
         holder.begin()
         holder.execute(text("LOCK TABLE images IN EXCLUSIVE MODE"))  # reads go on, writes wait
         self._holder = holder
-        self._thread.start()
-        return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self._run_over.set()
-        self._thread.join(timeout=60)
+    def inject(self) -> None:
+        with self.engine.connect() as watcher:
+            self.wait_until(
+                lambda: bool(watcher.execute(text(WAITING_FOR_A_LOCK)).scalar_one()),
+                "it waited to write the catalog",
+            )
+        stopped = time.monotonic()
+        self.cluster.stop("immediate")
+        time.sleep(self.outage_s)
+        self.cluster.start()
+        self.down_for_s = time.monotonic() - stopped
+
+    def after(self) -> None:
         if self._holder is not None:
             self._holder.invalidate()  # its server process died in the crash
         self.engine.dispose()
-        if self._error is not None and error is None:
-            raise self._error
-
-    def _restart(self) -> None:
-        try:
-            with self.engine.connect() as watcher:
-                while not watcher.execute(text(WAITING_FOR_A_LOCK)).scalar_one():
-                    if self._run_over.wait(0.02):
-                        raise AssertionError("the run ended without ever waiting to write the catalog")
-            stopped = time.monotonic()
-            self.cluster.stop("immediate")
-            time.sleep(self.outage_s)
-            self.cluster.start()
-            self.down_for_s = time.monotonic() - stopped
-        except BaseException as error:  # noqa: BLE001 - raised in the test's thread by __exit__
-            self._error = error
 
 
 def test_a_catalog_crash_inside_the_runs_transaction_is_retried_to_the_same_catalog_as_without_it(
     archive: Archive, postgres_cluster: PostgresCluster
 ) -> None:
     keys = archive.upload_sample(count=EXPOSURES)
-    refs = [archive.ref(key) for key in keys]
-    faulted = Archive(
+    catalog = Archive(
         replace(archive.settings, database_url=postgres_cluster.new_catalog()), archive.instance
     )
 
-    with RestartDuringCommit(postgres_cluster, faulted.settings.database_url, OUTAGE_S) as restart:
-        result, seconds = timed_ingest(faulted, refs)
-    outcome = IngestOutcome.read(faulted)
-    reference_result, reference_seconds = timed_ingest(archive, refs)
-    reference = IngestOutcome.read(archive)
+    with RestartDuringCommit(postgres_cluster, catalog.settings.database_url, OUTAGE_S) as restart:
+        faulted = ingest_night(catalog, keys)
+    reference = ingest_night(archive, keys)
 
-    retries = step_retries(result)
     print(
-        f"catalog down {restart.down_for_s:.1f} s; run {seconds:.1f} s with {len(retries)} retries "
-        f"(without the crash: {reference_seconds:.1f} s)"
+        f"catalog down {restart.down_for_s:.1f} s; run {faulted.seconds:.1f} s with "
+        f"{len(faulted.retries)} retries (without the crash: {reference.seconds:.1f} s)"
     )
-    assert result.success
-    assert reference_result.success and not step_retries(reference_result)
+    assert faulted.run.success
+    assert reference.run.success and not reference.retries
     # The crash reached the run: its first attempt failed on the dead connection.
-    assert retries and "OperationalError" in retries[0], retries
-    assert_night_ingested(faulted, outcome, keys, result)
-    assert outcome.images == reference.images
-    assert outcome.ledger == reference.ledger
-    assert outcome.notified == reference.notified
+    assert faulted.retries and "OperationalError" in faulted.retries[0], faulted.retries
+    faulted.assert_complete()
+    faulted.outcome.assert_same_data_as(reference.outcome)

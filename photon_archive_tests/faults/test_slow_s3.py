@@ -4,12 +4,7 @@ endpoint under load. Slower runs, the same catalog."""
 from __future__ import annotations
 
 from photon_archive_tests.archive import Archive
-from photon_archive_tests.faults.outcome import (
-    IngestOutcome,
-    assert_night_ingested,
-    step_retries,
-    timed_ingest,
-)
+from photon_archive_tests.faults.outcome import ingest_night
 from photon_archive_tests.proxy import TcpProxy
 
 EXPOSURES = 8
@@ -21,26 +16,22 @@ def test_a_slow_s3_ingests_the_same_catalog_only_later(
     archive: Archive, reference_archive: Archive, s3_proxy: TcpProxy
 ) -> None:
     keys = archive.upload_sample(count=EXPOSURES)
-    refs = [archive.ref(key) for key in keys]
     s3_proxy.latency_s = LATENCY_S
 
     # The run without delay goes first, so any cost of a first run in the process is counted
     # against it, not against the slow one.
-    reference_result, reference_seconds = timed_ingest(reference_archive, refs)
-    reference = IngestOutcome.read(reference_archive)
-    result, seconds = timed_ingest(archive, refs, endpoint_url=s3_proxy.endpoint_url)
-    outcome = IngestOutcome.read(archive)
+    reference = ingest_night(reference_archive, keys)
+    slow = ingest_night(archive, keys, endpoint_url=s3_proxy.endpoint_url)
 
     print(
         f"{len(keys)} objects with {2 * LATENCY_S * 1000:.0f} ms added to every S3 round trip: run "
-        f"{seconds:.1f} s, without it {reference_seconds:.1f} s ({seconds / reference_seconds:.1f}x)"
+        f"{slow.seconds:.1f} s, without it {reference.seconds:.1f} s "
+        f"({slow.seconds / reference.seconds:.1f}x)"
     )
-    assert result.success and not step_retries(result)
-    assert reference_result.success
+    assert slow.run.success and not slow.retries
+    assert reference.run.success
     # The latency was really there: the expiration entries alone are one conditional write per
     # exposure, one after the other.
-    assert seconds - reference_seconds > EXPOSURES * 2 * LATENCY_S
-    assert_night_ingested(archive, outcome, keys, result)
-    assert outcome.images == reference.images
-    assert outcome.ledger == reference.ledger
-    assert outcome.notified == reference.notified
+    assert slow.seconds - reference.seconds > EXPOSURES * 2 * LATENCY_S
+    slow.assert_complete()
+    slow.outcome.assert_same_data_as(reference.outcome)
