@@ -111,6 +111,7 @@ def storm_through_ticks(
             return record
         for request in result.run_requests or []:
             objects = request.run_config["ops"]["ingest_objects"]["config"]["objects"]
+            assert request.run_key is not None  # the daemon would tag the run with it
             run = job.execute_in_process(
                 run_config=request.run_config,
                 instance=archive.instance,

@@ -18,7 +18,9 @@ def event_queue_tick(archive: Archive, **delivery: Any) -> SensorResult | SkipRe
     resources = resources_for(archive.settings)
     resources["delivery"] = Delivery(**delivery)
     context = build_sensor_context(instance=archive.instance, resources=resources)
-    return s3_event_queue(context)
+    result = s3_event_queue(context)
+    assert isinstance(result, SensorResult | SkipReason)
+    return result
 
 
 def queue_url(name: str) -> str:
