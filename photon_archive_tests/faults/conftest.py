@@ -3,6 +3,8 @@ emulator to take down or slow down, and a second catalog for the same night inge
 
 from __future__ import annotations
 
+import os
+import pwd
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -13,7 +15,7 @@ from sqlalchemy.engine import URL
 from photon_archive.catalog.schema import create_database, drop_database, upgrade
 from photon_archive.local.emulator import LOOPBACK, Emulator
 from photon_archive_tests.archive import Archive
-from photon_archive_tests.faults.cluster import PostgresCluster, server_binaries
+from photon_archive_tests.faults.cluster import SERVER_USER, PostgresCluster, server_binaries
 from photon_archive_tests.proxy import TcpProxy
 
 
@@ -23,12 +25,22 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
     binaries = server_binaries()
     if binaries is None:
         pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl) on this machine")
+    if os.geteuid() == 0 and not _user_exists(SERVER_USER):
+        pytest.skip(f"running as root and there is no {SERVER_USER!r} user to run a PostgreSQL server as")
     cluster = PostgresCluster.create(binaries)
     try:
         cluster.start()
         yield cluster
     finally:
         cluster.destroy()
+
+
+def _user_exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
 
 
 @pytest.fixture
