@@ -62,8 +62,13 @@ def needs_ingest(
     now: datetime,
     requeue_after: timedelta,
     run_exists: Callable[[str], bool],
+    listed: bool = False,
 ) -> bool:
-    """Whether ``ref`` is news to the ledger: a version it lacks, or a request that got lost."""
+    """Whether ``ref`` is news to the ledger: a version it lacks, or a request that got lost.
+
+    ``listed`` says the ref comes from listing the bucket, so it is the object's current version;
+    an event may instead be a late redelivery of a version the ledger has already seen superseded.
+    """
     if known is None:
         return True
     if ref.event is ObjectEvent.REMOVED:
@@ -72,7 +77,9 @@ def needs_ingest(
         # A creation event older than the removal is a late redelivery, not a new upload.
         return _after(ref.last_modified, known.last_modified)
     if ref.etag is not None and known.etag != ref.etag:
-        return True
+        # An event older than the version the ledger holds is a late redelivery of an overwritten
+        # version: asking for it again would launch a run per copy and leave its etag in the ledger.
+        return listed or not _before(ref.last_modified, known.last_modified)
     if known.state == ObjectState.QUEUED and known.updated_at < now - requeue_after:
         return known.run_key is None or not run_exists(known.run_key)
     return False
@@ -82,6 +89,13 @@ def _after(event: datetime | None, removal: datetime | None) -> bool:
     if event is None or removal is None:
         return True
     return naive_utc(event) > removal
+
+
+def _before(event: datetime | None, known: datetime | None) -> bool:
+    # Equal or unknown times count as news: an extra run costs little, a skipped version is lost.
+    if event is None or known is None:
+        return False
+    return naive_utc(event) < known
 
 
 def latest_per_key(refs: Iterable[ObjectRef]) -> list[ObjectRef]:
@@ -133,7 +147,12 @@ def request_new(
     with engine.connect() as connection:
         known = known_objects(connection, [ref.key for ref in refs])
     requeue_after = timedelta(minutes=delivery.requeue_after_minutes)
-    new = [ref for ref in refs if needs_ingest(ref, known.get(ref.key), now, requeue_after, run_exists)]
+    listed = source == "scan"  # the prefix scan lists the bucket as it is now
+    new = [
+        ref
+        for ref in refs
+        if needs_ingest(ref, known.get(ref.key), now, requeue_after, run_exists, listed=listed)
+    ]
     plans = plan_runs(new, source, delivery.max_objects_per_run)
     queued = [
         LedgerRecord(

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from photon_archive_tests.archive import Archive
-from photon_archive_tests.e2e.proxy import TcpProxy
 from photon_archive_tests.e2e.stack import DagsterStack, StackFactory
+from photon_archive_tests.proxy import TcpProxy
 
 
 def pytest_configure(config: pytest.Config) -> None:

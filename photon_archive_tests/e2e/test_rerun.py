@@ -13,8 +13,8 @@ from photon_archive.local.sample import sample_exposures
 from photon_archive.naming import parse_key
 from photon_archive_tests.archive import Archive
 from photon_archive_tests.e2e.night import Uploader, by_exposure
-from photon_archive_tests.e2e.proxy import TcpProxy
 from photon_archive_tests.e2e.stack import StackFactory, wait_for
+from photon_archive_tests.proxy import TcpProxy
 
 pytestmark = pytest.mark.e2e
 

@@ -4,62 +4,35 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any
 
-from dagster import SensorResult, SkipReason, build_sensor_context
+from dagster import SensorResult
 
 from photon_archive.aws.clients import client
-from photon_archive.definitions import build_definitions, resources_for
+from photon_archive.definitions import build_definitions
 from photon_archive.naming import parse_key
-from photon_archive.sensors.delivery import Delivery
-from photon_archive.sensors.event_queue import s3_event_queue
 from photon_archive_tests.archive import Archive
+from photon_archive_tests.sensors.ticks import (
+    drain_event_queue,
+    event_queue_tick,
+    queue_url,
+    requested_objects,
+)
 from photon_archive_tests.test_events import s3_record
 
 
-def _tick(archive: Archive, **delivery: Any) -> SensorResult | SkipReason:
-    """One evaluation with the archive's settings, or with the ``delivery`` given in their place."""
-    resources = resources_for(archive.settings)
-    if delivery:
-        resources["delivery"] = Delivery(**delivery)
-    context = build_sensor_context(instance=archive.instance, resources=resources)
-    return s3_event_queue(context)
-
-
-def _queue_url(archive: Archive, name: str) -> str:
-    return client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
-
-
-def _requested(result: SensorResult | SkipReason) -> list[dict]:
-    assert isinstance(result, SensorResult)
-    return [
-        entry
-        for request in result.run_requests or []
-        for entry in request.run_config["ops"]["ingest_objects"]["config"]["objects"]
-    ]
-
-
-def _drain_test_events(archive: Archive) -> None:
-    sqs = client("sqs")
-    url = _queue_url(archive, archive.settings.event_queue)
-    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-        for message in messages:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-
-
 def test_uploads_become_runs_and_their_messages_are_deleted_once_queued(archive: Archive) -> None:
-    _drain_test_events(archive)
+    drain_event_queue(archive)
     keys = archive.upload_sample(count=3)
 
-    result = _tick(archive)
+    result = event_queue_tick(archive)
 
-    objects = _requested(result)
+    objects = requested_objects(result)
     assert sorted(o["key"] for o in objects) == sorted(keys)
     assert all(o["event"] == "created" and o["size"] > 0 and o["etag"] for o in objects)
     states = {r["key"]: r["state"] for r in archive.query("SELECT key, state FROM object_ledger")}
     assert states == dict.fromkeys(keys, "queued")
     attributes = client("sqs").get_queue_attributes(
-        QueueUrl=_queue_url(archive, archive.settings.event_queue),
+        QueueUrl=queue_url(archive.settings.event_queue),
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
     )["Attributes"]
     assert attributes == {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"}
@@ -70,10 +43,10 @@ def test_uploads_become_runs_and_their_messages_are_deleted_once_queued(archive:
 
 
 def test_a_redelivered_message_launches_nothing_new(archive: Archive) -> None:
-    _drain_test_events(archive)
+    drain_event_queue(archive)
     archive.upload_sample(count=1)
     sqs = client("sqs")
-    url = _queue_url(archive, archive.settings.event_queue)
+    url = queue_url(archive.settings.event_queue)
     bodies = [
         m["Body"]
         for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get(
@@ -81,21 +54,21 @@ def test_a_redelivered_message_launches_nothing_new(archive: Archive) -> None:
         )
     ]
     assert bodies
-    first = _tick(archive)
-    assert len(_requested(first)) == 4
+    first = event_queue_tick(archive)
+    assert len(requested_objects(first)) == 4
 
     for body in bodies:
         sqs.send_message(QueueUrl=url, MessageBody=body)
-    second = _tick(archive)
+    second = event_queue_tick(archive)
 
-    assert _requested(second) == []
+    assert requested_objects(second) == []
 
 
 def test_runs_are_bounded_by_the_setting_and_keep_an_exposure_together(archive: Archive) -> None:
-    _drain_test_events(archive)
+    drain_event_queue(archive)
     keys = archive.upload_sample(count=5)
 
-    result = _tick(archive.configured(max_objects_per_run=8))
+    result = event_queue_tick(archive.configured(max_objects_per_run=8))
 
     assert isinstance(result, SensorResult)
     sizes = [len(r.run_config["ops"]["ingest_objects"]["config"]["objects"]) for r in result.run_requests]
@@ -104,16 +77,16 @@ def test_runs_are_bounded_by_the_setting_and_keep_an_exposure_together(archive: 
 
 
 def test_a_malformed_message_is_dead_lettered_with_its_reason_and_the_rest_go_on(archive: Archive) -> None:
-    _drain_test_events(archive)
+    drain_event_queue(archive)
     sqs = client("sqs")
-    sqs.send_message(QueueUrl=_queue_url(archive, archive.settings.event_queue), MessageBody="{not json")
+    sqs.send_message(QueueUrl=queue_url(archive.settings.event_queue), MessageBody="{not json")
     keys = archive.upload_sample(count=1)
 
-    result = _tick(archive)
+    result = event_queue_tick(archive)
 
-    assert sorted(o["key"] for o in _requested(result)) == sorted(keys)
+    assert sorted(o["key"] for o in requested_objects(result)) == sorted(keys)
     dead = sqs.receive_message(
-        QueueUrl=_queue_url(archive, archive.settings.event_dead_letter_queue),
+        QueueUrl=queue_url(archive.settings.event_dead_letter_queue),
         MessageAttributeNames=["All"],
         MaxNumberOfMessages=10,
     )["Messages"]
@@ -122,19 +95,19 @@ def test_a_malformed_message_is_dead_lettered_with_its_reason_and_the_rest_go_on
 
 
 def test_a_message_above_the_size_setting_is_dead_lettered_naming_the_limit(archive: Archive) -> None:
-    _drain_test_events(archive)
+    drain_event_queue(archive)
     small, large = archive.upload_sample(count=1)[:2]
-    _drain_test_events(archive)
-    url = _queue_url(archive, archive.settings.event_queue)
+    drain_event_queue(archive)
+    url = queue_url(archive.settings.event_queue)
     padded = json.dumps({"Records": [s3_record(large)], "padding": "x" * 2000})
     client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps({"Records": [s3_record(small)]}))
     client("sqs").send_message(QueueUrl=url, MessageBody=padded)
 
-    result = _tick(archive.configured(max_event_message_bytes=1000))
+    result = event_queue_tick(archive.configured(max_event_message_bytes=1000))
 
-    assert [o["key"] for o in _requested(result)] == [small]
+    assert [o["key"] for o in requested_objects(result)] == [small]
     dead = client("sqs").receive_message(
-        QueueUrl=_queue_url(archive, archive.settings.event_dead_letter_queue),
+        QueueUrl=queue_url(archive.settings.event_dead_letter_queue),
         MessageAttributeNames=["All"],
         MaxNumberOfMessages=10,
     )["Messages"]
@@ -144,25 +117,25 @@ def test_a_message_above_the_size_setting_is_dead_lettered_naming_the_limit(arch
 
 
 def test_removals_and_unwatched_prefixes(archive: Archive) -> None:
-    _drain_test_events(archive)
+    drain_event_queue(archive)
     keys = archive.upload_sample(count=1)
-    assert len(_requested(_tick(archive))) == 4
+    assert len(requested_objects(event_queue_tick(archive))) == 4
     s3 = client("s3")
     s3.delete_object(Bucket=archive.settings.bucket, Key=keys[-1])
     s3.put_object(
         Bucket=archive.settings.bucket, Key="test/sro-kb001ms-20261124-00000001-EX00.txt", Body=b"x"
     )
 
-    objects = _requested(_tick(archive))
+    objects = requested_objects(event_queue_tick(archive))
 
     assert [(o["key"], o["event"]) for o in objects] == [(keys[-1], "removed")]
 
 
 def test_sns_wrapped_events_and_url_encoded_keys(archive: Archive) -> None:
-    _drain_test_events(archive)
+    drain_event_queue(archive)
     key = "data/sro-kb001ms-20261124-00000001-EX00.txt"
     archive.put(key, b"header")
-    _drain_test_events(archive)
+    drain_event_queue(archive)
     record = {
         "eventName": "ObjectCreated:Put",
         "eventTime": "2026-11-25T01:02:03.000Z",
@@ -173,16 +146,16 @@ def test_sns_wrapped_events_and_url_encoded_keys(archive: Archive) -> None:
     }
     envelope = {"Type": "Notification", "Message": json.dumps({"Records": [record]})}
     client("sqs").send_message(
-        QueueUrl=_queue_url(archive, archive.settings.event_queue), MessageBody=json.dumps(envelope)
+        QueueUrl=queue_url(archive.settings.event_queue), MessageBody=json.dumps(envelope)
     )
 
-    objects = _requested(_tick(archive))
+    objects = requested_objects(event_queue_tick(archive))
 
     assert Counter(o["key"] for o in objects) == {key: 1}
 
 
 def test_a_key_with_a_nul_byte_is_queued_and_recognised_when_redelivered(archive: Archive) -> None:
-    _drain_test_events(archive)
+    drain_event_queue(archive)
     record = {
         "eventName": "ObjectCreated:Put",
         "eventTime": "2026-11-25T01:02:03.000Z",
@@ -191,11 +164,11 @@ def test_a_key_with_a_nul_byte_is_queued_and_recognised_when_redelivered(archive
             "object": {"key": "data%2Fx%00", "size": 1, "eTag": "e"},
         },
     }
-    url = _queue_url(archive, archive.settings.event_queue)
+    url = queue_url(archive.settings.event_queue)
     requested = []
     for _ in range(2):
         client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps({"Records": [record]}))
-        requested.append([o["key"] for o in _requested(_tick(archive))])
+        requested.append([o["key"] for o in requested_objects(event_queue_tick(archive))])
 
     assert requested == [["data/x\x00"], []]
     # PostgreSQL cannot hold a NUL: the ledger writes it escaped.
@@ -205,28 +178,28 @@ def test_a_key_with_a_nul_byte_is_queued_and_recognised_when_redelivered(archive
 
 
 def test_a_creation_redelivered_after_the_removal_does_not_bring_the_object_back(archive: Archive) -> None:
-    _drain_test_events(archive)
+    drain_event_queue(archive)
     keys = archive.upload_sample(count=1)
     sqs = client("sqs")
-    url = _queue_url(archive, archive.settings.event_queue)
+    url = queue_url(archive.settings.event_queue)
     messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)["Messages"]
     creation = next(m["Body"] for m in messages if "EX10.fits.fz" in m["Body"])
     job = build_definitions(archive.settings).resolve_job_def("ingest")
 
-    def run_tick() -> list[dict]:
-        result = _tick(archive)
+    def runevent_queue_tick() -> list[dict]:
+        result = event_queue_tick(archive)
         for request in result.run_requests if isinstance(result, SensorResult) else []:
             assert job.execute_in_process(run_config=request.run_config, instance=archive.instance).success
-        return _requested(result) if isinstance(result, SensorResult) else []
+        return requested_objects(result) if isinstance(result, SensorResult) else []
 
-    run_tick()
+    runevent_queue_tick()
     fits = next(key for key in keys if key.endswith("EX10.fits.fz"))
     client("s3").delete_object(Bucket=archive.settings.bucket, Key=fits)
-    assert [o["event"] for o in run_tick() if o["key"] == fits] == ["removed"]
+    assert [o["event"] for o in runevent_queue_tick() if o["key"] == fits] == ["removed"]
     assert archive.ledger(fits)["state"] == "removed"
 
     sqs.send_message(QueueUrl=url, MessageBody=creation)
 
-    assert run_tick() == []
+    assert runevent_queue_tick() == []
     assert archive.ledger(fits)["state"] == "removed"
     assert archive.row(parse_key(fits).base_filename)["fits_10_exists"] is False

@@ -1,10 +1,13 @@
-"""A TCP proxy on loopback that a test can take down and bring back: a database that goes away."""
+"""A TCP proxy on loopback that a test can take down and bring back, or slow down: a database or an
+S3 endpoint that goes away, or one far away."""
 
 from __future__ import annotations
 
 import contextlib
+import queue
 import socket
 import threading
+import time
 
 from sqlalchemy.engine import make_url
 
@@ -16,10 +19,13 @@ class TcpProxy:
 
     Stopped, it listens no more (a new connection is refused) and every connection it carried is
     cut, as when a database server goes down; ``start`` brings it back on the same port.
+    ``latency_s`` holds every byte that long in each direction, as a distant server would: a request
+    and its response each arrive that much later, whatever their size.
     """
 
-    def __init__(self, target: tuple[str, int]) -> None:
+    def __init__(self, target: tuple[str, int], latency_s: float = 0.0) -> None:
         self.target = target
+        self.latency_s = latency_s
         self.port = free_port()
         self.connections = 0
         self._listener: socket.socket | None = None
@@ -30,6 +36,11 @@ class TcpProxy:
     @property
     def running(self) -> bool:
         return self._listener is not None
+
+    @property
+    def endpoint_url(self) -> str:
+        """The proxy as an HTTP endpoint, for ``AWS_ENDPOINT_URL``."""
+        return f"http://{LOOPBACK}:{self.port}"
 
     def url_for(self, database_url: str) -> str:
         """``database_url`` with its host and port replaced by the proxy's."""
@@ -83,17 +94,52 @@ class TcpProxy:
                 threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
 
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        delayed = _DelayedSender(sink, self.latency_s) if self.latency_s > 0 else None
         try:
             while data := source.recv(65536):
-                sink.sendall(data)
+                if delayed is None:
+                    sink.sendall(data)
+                else:
+                    delayed.send(data)
         except OSError:
             pass
         finally:
+            if delayed is not None:
+                delayed.flush()
             with self._lock:
                 self._sockets.discard(source)
                 self._sockets.discard(sink)
             _cut(source)
             _cut(sink)
+
+
+class _DelayedSender:
+    """Sends what it is given to ``sink`` ``latency_s`` after it was given, in order, on its own thread,
+    so that the pump goes on reading meanwhile (a latency, not a bandwidth limit)."""
+
+    def __init__(self, sink: socket.socket, latency_s: float) -> None:
+        self.sink = sink
+        self.latency_s = latency_s
+        self._outbox: queue.Queue[tuple[float, bytes] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._send, daemon=True)
+        self._thread.start()
+
+    def send(self, data: bytes) -> None:
+        self._outbox.put((time.monotonic() + self.latency_s, data))
+
+    def flush(self) -> None:
+        """Wait until everything given so far is sent (or the sink is gone)."""
+        self._outbox.put(None)
+        self._thread.join(timeout=self.latency_s + 10)
+
+    def _send(self) -> None:
+        while (item := self._outbox.get()) is not None:
+            due, data = item
+            time.sleep(max(0.0, due - time.monotonic()))
+            try:
+                self.sink.sendall(data)
+            except OSError:
+                return  # the connection was cut: what is left goes nowhere
 
 
 def _cut(sock: socket.socket) -> None:
