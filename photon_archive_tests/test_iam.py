@@ -341,7 +341,7 @@ class Stage:
 def fresh_process() -> None:
     """Forget the clients and queue URLs a process keeps: they are cached per endpoint and region, not
     per credentials, and every scenario must make its calls (GetQueueUrl too) as a new process would."""
-    clients._client.cache_clear()
+    clients.forget_clients()
     queues._queue_url.cache_clear()
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import os
+import threading
 from typing import Any
 
 import boto3
@@ -17,14 +17,37 @@ CLIENT_CONFIG = Config(
     read_timeout=60,
 )
 
+# Keyed by service, endpoint and region, so a changed environment gets new clients; boto3 itself reads
+# the endpoint, region and credentials through its standard chain.
+_clients: dict[tuple[str, str | None, str | None], Any] = {}
+_sessions: dict[tuple[str | None, str | None], boto3.session.Session] = {}
+_lock = threading.Lock()
+
 
 def client(service: str) -> Any:
-    """The shared client for ``service`` at the endpoint the environment names now."""
-    return _client(service, os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_DEFAULT_REGION"))
+    """The shared client for ``service`` at the endpoint the environment names now.
+
+    A run's I/O threads all ask for their clients at once when it starts: the lock makes that one
+    client per service, not one per thread, and one session makes botocore load its endpoint data
+    once per process, not once per service (about half a second each on a cold process).
+    """
+    where = (os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_DEFAULT_REGION"))
+    key = (service, *where)
+    made = _clients.get(key)
+    if made is None:
+        with _lock:
+            made = _clients.get(key)
+            if made is None:
+                session = _sessions.get(where)
+                if session is None:
+                    session = _sessions[where] = boto3.session.Session()
+                made = _clients[key] = session.client(service, config=CLIENT_CONFIG)
+    return made
 
 
-@functools.cache
-def _client(service: str, endpoint_url: str | None, region: str | None) -> Any:
-    # The endpoint and region are part of the cache key so a changed environment gets a new client;
-    # boto3 itself reads them (and the credentials) through its standard chain.
-    return boto3.session.Session().client(service, config=CLIENT_CONFIG)
+def forget_clients() -> None:
+    """Drop every client and session, as a new process would start: the next call resolves the
+    endpoint, region and credentials afresh."""
+    with _lock:
+        _clients.clear()
+        _sessions.clear()
