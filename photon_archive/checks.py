@@ -13,7 +13,7 @@ from dagster import (
     asset_check,
     define_asset_job,
 )
-from sqlalchemy import Table, and_, or_, select
+from sqlalchemy import Table, and_, func, or_, select
 
 from photon_archive.assets import S3_OBJECTS, THUMBNAILS
 from photon_archive.aws.bucket import Bucket
@@ -27,6 +27,8 @@ from photon_archive.maintenance.exposures import EXPIRY_INTERVAL, due_exposures
 
 THUMBNAIL_GRACE = timedelta(minutes=10)
 REJECTION_WINDOW = timedelta(days=1)
+# A requested object is ingested within minutes; one still queued after this waits for an operator.
+QUEUE_GRACE = timedelta(minutes=30)
 LISTED = 50
 
 
@@ -71,6 +73,23 @@ def recent_rejections(catalog: Catalog, now: datetime) -> list[tuple[str, str]]:
         return [(row.key, row.reason or "") for row in connection.execute(query)]
 
 
+def objects_waiting_in_queue(catalog: Catalog, now: datetime) -> tuple[int, list[tuple[str, str, datetime]]]:
+    """How many objects have been ``queued`` longer than the grace period, and the longest-waiting ones
+    with their run keys: a run that failed for good (retries spent, nobody re-executed it) leaves its
+    objects there, since a run exists under their run key and no sensor asks for them again."""
+    ledger: Table = LedgerEntry.__table__  # type: ignore[assignment]
+    waiting = and_(ledger.c.state == ObjectState.QUEUED.value, ledger.c.updated_at < now - QUEUE_GRACE)
+    with catalog.engine().connect() as connection:
+        count = connection.execute(select(func.count()).where(waiting)).scalar_one()
+        rows = connection.execute(
+            select(ledger.c.key, ledger.c.run_key, ledger.c.updated_at)
+            .where(waiting)
+            .order_by(ledger.c.updated_at)
+            .limit(LISTED)
+        )
+        return count, [(row.key, row.run_key or "", row.updated_at) for row in rows]
+
+
 @asset_check(
     asset=THUMBNAILS, description="No exposure has had its medium jpg for 10 minutes without a thumbnail."
 )
@@ -95,6 +114,25 @@ def no_rejections_in_the_last_day(catalog: Catalog) -> AssetCheckResult:
     )
 
 
+@asset_check(
+    asset=S3_OBJECTS,
+    description="No object has waited 30 minutes for its run: re-execute the failed run it names, or replay.",
+)
+def no_object_waits_for_a_run(catalog: Catalog) -> AssetCheckResult:
+    count, waiting = objects_waiting_in_queue(catalog, _now())
+    table = "\n".join(
+        f"| `{key}` | `{run_key}` | {since:%Y-%m-%d %H:%M} |" for key, run_key, since in waiting
+    )
+    return AssetCheckResult(
+        passed=not count,
+        metadata={
+            "waiting": count,
+            "objects": "| object | run key (`dagster/run_key` tag) | queued since (UTC) |\n"
+            f"|---|---|---|\n{table}",
+        },
+    )
+
+
 @asset_check(asset="images", description="No expired exposure still has objects one expiry interval later.")
 def expired_exposures_are_gone(
     catalog: Catalog, tables: Tables, bucket: Bucket, retention: Retention
@@ -111,7 +149,12 @@ def expired_exposures_are_gone(
     )
 
 
-asset_checks = [thumbnails_follow_medium_jpgs, no_rejections_in_the_last_day, expired_exposures_are_gone]
+asset_checks = [
+    thumbnails_follow_medium_jpgs,
+    no_rejections_in_the_last_day,
+    no_object_waits_for_a_run,
+    expired_exposures_are_gone,
+]
 checks_job = define_asset_job("asset_checks", selection=AssetSelection.all_asset_checks())
 checks_schedule = ScheduleDefinition(
     job=checks_job, cron_schedule="*/10 * * * *", default_status=DefaultScheduleStatus.RUNNING

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from dagster import AssetKey
+from dagster import AssetKey, SensorResult
 
 from photon_archive.aws.clients import client
 from photon_archive.definitions import build_definitions
 from photon_archive_tests.archive import Archive
+from photon_archive_tests.sensors.ticks import drain_event_queue, event_queue_tick
 
 
 def _checks(archive: Archive) -> dict[str, bool]:
@@ -39,6 +40,7 @@ def test_checks_are_green_on_a_clean_catalog_and_red_on_a_crafted_one(archive: A
     assert _checks(archive) == {
         "thumbnails_follow_medium_jpgs": True,
         "no_rejections_in_the_last_day": True,
+        "no_object_waits_for_a_run": True,
         "expired_exposures_are_gone": True,
     }
 
@@ -55,8 +57,38 @@ def test_checks_are_green_on_a_clean_catalog_and_red_on_a_crafted_one(archive: A
     assert _checks(archive) == {
         "thumbnails_follow_medium_jpgs": False,
         "no_rejections_in_the_last_day": False,
+        "no_object_waits_for_a_run": True,
         "expired_exposures_are_gone": True,
     }
+
+
+def test_objects_left_queued_by_a_run_that_never_finished_fail_their_check_until_it_runs(
+    archive: Archive,
+) -> None:
+    drain_event_queue(archive)
+    keys = archive.upload_sample(count=1)
+    tick = event_queue_tick(archive)
+    assert isinstance(tick, SensorResult) and len(tick.run_requests or []) == 1
+    (request,) = tick.run_requests or []
+    assert _checks(archive)["no_object_waits_for_a_run"] is True  # just requested: not yet a concern
+
+    archive.query(
+        "UPDATE object_ledger SET updated_at = updated_at - :age WHERE state = 'queued' RETURNING 1",
+        age=timedelta(minutes=31),
+    )
+    job = build_definitions(archive.settings).resolve_job_def("asset_checks")
+    result = job.execute_in_process(instance=archive.instance)
+    (evaluation,) = [
+        e for e in result.get_asset_check_evaluations() if e.check_name == "no_object_waits_for_a_run"
+    ]
+    assert evaluation.passed is False
+    assert evaluation.metadata["waiting"].value == len(keys)
+    assert all(key in evaluation.metadata["objects"].value for key in keys)
+    assert request.run_key in evaluation.metadata["objects"].value
+
+    ingest = build_definitions(archive.settings).resolve_job_def("ingest")
+    assert ingest.execute_in_process(run_config=request.run_config, instance=archive.instance).success
+    assert _checks(archive)["no_object_waits_for_a_run"] is True
 
 
 def test_an_expired_exposure_with_objects_fails_its_check_until_the_expiry_job_runs(archive: Archive) -> None:
