@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Table, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
-from photon_archive.catalog.models import AllskyImage, Image, LedgerEntry
+from photon_archive.catalog.models import AllskyImage, Image, LedgerEntry, ObjectState
 
 EXPOSURE_TABLES: dict[str, Table] = {
     "images": Image.__table__,  # type: ignore[dict-item]
@@ -227,7 +227,24 @@ def known_objects_between(connection: Connection, first: str, after_last: str) -
     return _known(connection, (table.c.key >= first) & (table.c.key < after_last))
 
 
-def _known(connection: Connection, where: ColumnElement[bool]) -> dict[str, KnownObject]:
+def waiting_run_keys(connection: Connection, queued_before: datetime) -> list[str]:
+    """The run keys of objects ``queued`` since before ``queued_before``: one per requested run."""
+    table: Table = LedgerEntry.__table__  # type: ignore[assignment]
+    waiting = (table.c.state == ObjectState.QUEUED.value) & (table.c.updated_at < queued_before)
+    query = select(table.c.run_key).where(waiting & table.c.run_key.is_not(None)).distinct()
+    return sorted(connection.execute(query).scalars())
+
+
+def queued_under(connection: Connection, run_keys: Sequence[str], limit: int) -> dict[str, KnownObject]:
+    """At most ``limit`` objects still ``queued`` under ``run_keys``."""
+    table: Table = LedgerEntry.__table__  # type: ignore[assignment]
+    where = (table.c.state == ObjectState.QUEUED.value) & table.c.run_key.in_(run_keys)
+    return _known(connection, where, limit)
+
+
+def _known(
+    connection: Connection, where: ColumnElement[bool], limit: int | None = None
+) -> dict[str, KnownObject]:
     table: Table = LedgerEntry.__table__  # type: ignore[assignment]
     rows = connection.execute(
         select(
@@ -237,7 +254,10 @@ def _known(connection: Connection, where: ColumnElement[bool]) -> dict[str, Know
             table.c.updated_at,
             table.c.run_key,
             table.c.last_modified,
-        ).where(where)
+        )
+        .where(where)
+        .order_by(table.c.key)
+        .limit(limit)
     )
     return {
         row.key: KnownObject(row.etag, row.state, row.updated_at, row.run_key, row.last_modified)

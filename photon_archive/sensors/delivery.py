@@ -9,15 +9,23 @@ whose run never appeared (the daemon died between the two) is requested again af
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from dagster import ConfigurableResource, DagsterInstance, RunRequest, RunsFilter
 from sqlalchemy import Engine
 
+from photon_archive.aws.bucket import Bucket
 from photon_archive.catalog.models import ObjectState
-from photon_archive.catalog.store import KnownObject, LedgerRecord, known_objects, record_objects
+from photon_archive.catalog.store import (
+    KnownObject,
+    LedgerRecord,
+    known_objects,
+    queued_under,
+    record_objects,
+    waiting_run_keys,
+)
 from photon_archive.errors import Rejected
 from photon_archive.events import MAX_MESSAGE_BYTES
 from photon_archive.ingest.job import ingest_run_config
@@ -172,6 +180,38 @@ def request_new(
     with engine.begin() as connection:
         record_objects(connection, queued, now)
     return plans
+
+
+def lost_requests(
+    engine: Engine,
+    bucket: Bucket,
+    delivery: Delivery,
+    now: datetime,
+    run_exists: Callable[[str], bool],
+    listed: Collection[str],
+) -> list[ObjectRef]:
+    """Objects ``queued`` for longer than the requeue delay under a run key no run has, which the
+    tick's listing did not show, each as what the bucket holds of it now.
+
+    A daemon killed during a tick loses that tick's run requests after the ledger has recorded them
+    and the event messages are gone. A listed object is asked for again by ``needs_ingest``; this
+    finds the rest: a removal (the object is no longer there to list) and an object of a night the
+    listing no longer covers. Each run key is looked up once, not each object.
+    """
+    cutoff = now - timedelta(minutes=delivery.requeue_after_minutes)
+    with engine.connect() as connection:
+        lost = [key for key in waiting_run_keys(connection, cutoff) if not run_exists(key)]
+        if not lost:
+            return []
+        waiting = queued_under(connection, lost, delivery.max_objects_per_run)
+    refs = []
+    for key in sorted(set(waiting) - set(listed)):
+        info = bucket.head(key)
+        if info is None:
+            refs.append(ObjectRef(key, ObjectEvent.REMOVED))
+        else:
+            refs.append(ObjectRef(key, ObjectEvent.CREATED, info.size, info.etag, info.last_modified))
+    return refs
 
 
 def run_exists_in(instance: DagsterInstance) -> Callable[[str], bool]:

@@ -21,7 +21,7 @@ from photon_archive.catalog.resource import Catalog
 from photon_archive.errors import Rejected
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef
 from photon_archive.naming import parse_key
-from photon_archive.sensors.delivery import Delivery, request_new, run_exists_in
+from photon_archive.sensors.delivery import Delivery, lost_requests, request_new, run_exists_in
 
 
 @dataclass
@@ -100,9 +100,11 @@ def s3_prefix_scan(
         for prefix in delivery.watched_prefixes
         for info in scan_listing(bucket, prefix, cursor, now.date(), delivery)
     ]
-    plans = request_new(
-        refs, catalog.engine(), delivery, "scan", now.replace(tzinfo=None), run_exists_in(context.instance)
-    )
+    run_exists = run_exists_in(context.instance)
+    naive_now = now.replace(tzinfo=None)
+    listed = {ref.key for ref in refs}
+    refs += lost_requests(catalog.engine(), bucket, delivery, naive_now, run_exists, listed)
+    plans = request_new(refs, catalog.engine(), delivery, "scan", naive_now, run_exists)
     if not plans:
         return SensorResult(skip_reason=f"{len(refs)} objects listed, none new", cursor=cursor.dumps())
     context.log.info(f"{len(refs)} objects listed, {sum(len(p.refs) for p in plans)} new")

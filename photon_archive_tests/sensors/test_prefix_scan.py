@@ -11,9 +11,11 @@ from photon_archive.aws.clients import client
 from photon_archive.definitions import build_definitions, resources_for
 from photon_archive.local.provision import set_bucket_notifications
 from photon_archive.local.sample import sample_exposures
+from photon_archive.naming import parse_key
 from photon_archive.sensors.delivery import Delivery
 from photon_archive.sensors.prefix_scan import recent_nights, s3_prefix_scan
 from photon_archive_tests.archive import Archive
+from photon_archive_tests.sensors.ticks import drain_event_queue, event_queue_tick, requested_objects
 
 
 def _tick(archive: Archive, cursor: str | None = None, **delivery: Any) -> SensorResult:
@@ -112,3 +114,33 @@ def test_a_queued_object_whose_run_never_appeared_is_requested_again(archive: Ar
     assert _keys(again) == sorted(keys)
     assert {r.run_key for r in again.run_requests} == {r.run_key for r in first.run_requests}
     assert client("s3").list_objects_v2(Bucket=archive.settings.bucket)["KeyCount"] == len(keys)
+
+
+def test_a_removal_whose_run_request_was_lost_is_asked_for_again_by_the_scan(archive: Archive) -> None:
+    drain_event_queue(archive)
+    keys = archive.upload_sample(count=1)
+    _run(archive, event_queue_tick(archive))
+    fits = next(key for key in keys if key.endswith("EX10.fits.fz"))
+    client("s3").delete_object(Bucket=archive.settings.bucket, Key=fits)
+    # The event sensor queues the removal, then the daemon dies before the run is submitted.
+    lost = {o["key"]: o["event"] for o in requested_objects(event_queue_tick(archive))}
+    assert lost[fits] == "removed"
+    assert archive.ledger(fits)["state"] == "queued"
+    assert fits not in _keys(_tick(archive))  # not yet: its run may still be on its way
+
+    archive.query(
+        "UPDATE object_ledger SET updated_at = updated_at - :age WHERE key = :k RETURNING 1",
+        age=timedelta(minutes=3),
+        k=fits,
+    )
+    scan = _tick(archive)
+
+    requested = [
+        (entry["key"], entry["event"])
+        for request in scan.run_requests or []
+        for entry in request.run_config["ops"]["ingest_objects"]["config"]["objects"]
+    ]
+    assert requested == [(fits, "removed")]
+    _run(archive, scan)
+    assert archive.ledger(fits)["state"] == "removed"
+    assert archive.row(parse_key(fits).base_filename)["fits_10_exists"] is False
