@@ -140,6 +140,11 @@ def _header_from_fixed_cards(body: bytes, notes: list[str]) -> fits.Header:
 
 
 def _header_from_lines(body: bytes, notes: list[str]) -> fits.Header:
+    """Cards one per line, their trailing blanks stripped or not, become 80-character cards again.
+
+    astropy joins a long string's ``CONTINUE`` cards by position within 80-character cards, so a
+    line is padded back to its card's width rather than handed over with a separator.
+    """
     lines = [line.rstrip(b"\r").rstrip(b" ") for line in body.split(b"\n")]
     try:
         end = next(index for index, line in enumerate(lines) if line == b"END")
@@ -152,7 +157,7 @@ def _header_from_lines(body: bytes, notes: list[str]) -> fits.Header:
                 f"line {number} of the header is {len(line)} characters long; "
                 f"a header card is at most {CARD_SIZE}"
             )
-    return _header_from_string(_printable(b"\n".join(cards), notes, keep=b"\n"), sep="\n")
+    return _header_from_string(_printable(b"".join(card.ljust(CARD_SIZE) for card in cards), notes))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -432,9 +437,9 @@ def _printable(data: bytes, notes: list[str], keep: bytes = b"") -> str:
     return data.translate(bytes(table)).decode("ascii")
 
 
-def _header_from_string(text: str, sep: str = "") -> fits.Header:
+def _header_from_string(text: str) -> fits.Header:
     try:
-        return fits.Header.fromstring(text, sep=sep)
+        return fits.Header.fromstring(text)
     except Exception as error:
         raise Rejected(f"the header cards could not be parsed ({type(error).__name__}: {error})") from None
 

@@ -7,12 +7,15 @@ import bz2
 import gzip
 import io
 import json
+import string
 import time
 from datetime import datetime
 
 import numpy as np
 import pytest
 from astropy.io import fits
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from photon_archive.errors import Rejected
 from photon_archive.headers import (
@@ -222,6 +225,27 @@ def test_header_with_crlf_lines_and_trailing_spaces_stripped_parses() -> None:
     assert parsed.cards["OBJNOTE"] == "x" * 150
     assert parsed.cards["SSTKNUM"] == "3"
     assert parsed.columns.filter_used == "L"
+
+
+@settings(deadline=None, max_examples=60)
+@given(
+    value=st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=60, max_size=400),
+    comment=st.text(alphabet=string.ascii_letters + " ", max_size=60),
+    newline=st.sampled_from(["\n", "\r\n"]),
+    strip=st.booleans(),
+)
+def test_long_continue_strings_survive_one_card_per_line(
+    value: str, comment: str, newline: str, strip: bool
+) -> None:
+    header = observatory_header(FILEPATH=(value, comment))
+    header["OBJNOTE"] = "ab " * 40
+    as_cards = parse_text_header(txt(header))
+    cards = [str(card)[i : i + 80] for card in header.cards for i in range(0, len(str(card)), 80)]
+    lines = [card.rstrip() if strip else card for card in [*cards, "END"]]
+    per_line = parse_text_header(newline.join(lines).encode("ascii"))
+    assert per_line.cards == as_cards.cards
+    assert per_line.cards["FILEPATH"] == as_cards.cards["FILEPATH"]
+    assert not any("could not be read" in warning for warning in per_line.warnings)
 
 
 def test_txt_header_with_a_trailing_newline_parses() -> None:
