@@ -13,7 +13,7 @@ from dagster import (
     asset_check,
     define_asset_job,
 )
-from sqlalchemy import Table, and_, func, or_, select
+from sqlalchemy import Table, and_, func, select
 
 from photon_archive.assets import S3_OBJECTS, THUMBNAILS
 from photon_archive.aws.bucket import Bucket
@@ -24,6 +24,7 @@ from photon_archive.catalog.store import EXPOSURE_TABLES
 from photon_archive.ingest.batch import EXPOSURE_TABLE
 from photon_archive.maintenance.config import Retention
 from photon_archive.maintenance.exposures import EXPIRY_INTERVAL, due_exposures
+from photon_archive.naming import THUMBNAIL_SOURCE_REDUCTION
 
 THUMBNAIL_GRACE = timedelta(minutes=10)
 REJECTION_WINDOW = timedelta(days=1)
@@ -37,9 +38,10 @@ def _now() -> datetime:
 
 
 def exposures_missing_thumbnails(catalog: Catalog, now: datetime) -> list[str]:
-    """Medium jpgs ingested more than the grace period ago whose exposure still has no thumbnail."""
+    """Thumbnail sources (``{dt}10.jpg``) ingested more than the grace period ago whose exposure
+    still has no thumbnail."""
     ledger: Table = LedgerEntry.__table__  # type: ignore[assignment]
-    medium = or_(ledger.c.key.like("%10.jpg"), ledger.c.key.like("%13.jpg"))
+    medium = ledger.c.key.like(f"%{THUMBNAIL_SOURCE_REDUCTION}.jpg")
     missing: list[str] = []
     with catalog.engine().connect() as connection:
         for prefix, table_name in EXPOSURE_TABLE.items():

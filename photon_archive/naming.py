@@ -30,6 +30,10 @@ class FileKind(StrEnum):
 
 
 COMPRESSIONS = ("bz2", "fz", "gz")
+# SPEC §4: the thumbnail ({dt}11.jpg) is made from the {dt}10.jpg only; a {dt}13.jpg is a medium jpg
+# with no thumbnail of its own.
+THUMBNAIL_SOURCE_REDUCTION = "10"
+THUMBNAIL_REDUCTION = "11"
 
 # ASCII classes on purpose: ``\d`` and ``str.isdigit`` also accept digits of other scripts.
 _SITE = re.compile(r"[A-Za-z0-9]{3,6}")
@@ -76,6 +80,11 @@ class ObjectName:
         return _CATALOG_FLAGS.get(self.kind)
 
     @property
+    def makes_thumbnail(self) -> bool:
+        """Whether this system writes a thumbnail beside this file: the medium jpg of reduction 10."""
+        return self.kind is FileKind.MEDIUM_JPG and self.reduction == THUMBNAIL_SOURCE_REDUCTION
+
+    @property
     def file_path_field(self) -> str:
         """The info-image item attribute that holds this file's key (lower-case, as readers look it up)."""
         return f"{self.ext.lower()}_{self.reduction}_file_path"
@@ -115,10 +124,10 @@ def parse_key(key: str) -> ObjectName:
 
 
 def thumbnail_key(name: ObjectName) -> str:
-    """Where the thumbnail of a medium jpg lives: beside it, reduction 11."""
-    if name.kind is not FileKind.MEDIUM_JPG:
-        raise ValueError(f"only a medium jpg has a thumbnail, not {name.kind.value} {name.key!r}")
-    return f"{name.prefix}/{name.base_filename}-{name.data_type}11.jpg"
+    """Where the thumbnail of a reduction-10 medium jpg lives: beside it, reduction 11."""
+    if not name.makes_thumbnail:
+        raise ValueError(f"only a {THUMBNAIL_SOURCE_REDUCTION} jpg has a thumbnail, not {name.key!r}")
+    return f"{name.prefix}/{name.base_filename}-{name.data_type}{THUMBNAIL_REDUCTION}.jpg"
 
 
 def _yyyymmdd(date: datetime.date) -> str:
@@ -211,6 +220,6 @@ def _kind(ext: str, reduction: str, compression: str | None) -> FileKind:
     if ext == "jpg":
         if reduction in ("10", "13"):
             return FileKind.MEDIUM_JPG
-        if reduction == "11":
+        if reduction == THUMBNAIL_REDUCTION:
             return FileKind.THUMBNAIL_JPG
     return FileKind.OTHER

@@ -210,12 +210,19 @@ def test_thumbnail_key_is_the_reduction_11_jpg_beside_the_medium_jpg(prefix: str
     assert parse_key(thumb).base_filename == medium.base_filename
 
 
-def test_thumbnail_key_of_a_reduction_13_jpg_keeps_the_data_type() -> None:
-    medium = parse_key("data/sro-kb001ms-20220629-00010442-EP13.jpg")
+def test_thumbnail_key_keeps_the_data_type() -> None:
+    medium = parse_key("data/sro-kb001ms-20220629-00010442-EP10.jpg")
     assert thumbnail_key(medium) == "data/sro-kb001ms-20220629-00010442-EP11.jpg"
 
 
-@pytest.mark.parametrize("tail", ["EX11.jpg", "EX10.fits", "EX00.txt", "EX10.png"])
+def test_a_reduction_13_jpg_is_a_medium_jpg_that_makes_no_thumbnail() -> None:
+    medium = parse_key("data/sro-kb001ms-20220629-00010442-EP13.jpg")
+    assert medium.kind is FileKind.MEDIUM_JPG and medium.catalog_flag == "jpg_medium_exists"
+    assert not medium.makes_thumbnail
+    assert parse_key("data/sro-kb001ms-20220629-00010442-EP10.jpg").makes_thumbnail
+
+
+@pytest.mark.parametrize("tail", ["EX11.jpg", "EX13.jpg", "EX10.fits", "EX00.txt", "EX10.png"])
 def test_thumbnail_key_of_anything_but_a_medium_jpg_is_a_programming_error(tail: str) -> None:
     with pytest.raises(ValueError):
         thumbnail_key(parse_key(f"data/sro-kb001ms-20220629-00010442-{tail}"))

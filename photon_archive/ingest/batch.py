@@ -256,7 +256,7 @@ def _fits_headers_to_read(present: list[tuple[ObjectName, ObjectInfo]], connecti
 def _jpgs_never_thumbnailed(present: list[tuple[ObjectName, ObjectInfo]], connection: Connection) -> set[str]:
     """Medium jpgs that no run has ingested and whose thumbnail the ledger has never seen: their
     thumbnail cannot exist yet, so no HEAD is spent looking for it."""
-    jpgs = [name for name, _ in present if name.kind is FileKind.MEDIUM_JPG]
+    jpgs = [name for name, _ in present if name.makes_thumbnail]
     if not jpgs:
         return set()
     known = known_objects(connection, [n.key for n in jpgs] + [thumbnail_key(n) for n in jpgs])
@@ -289,7 +289,7 @@ def _examine(
             base = with_header(base, parsed, name.kind.value)
             outcome.reason = _warnings(parsed)
         outcome.contributions.append(base)
-        if name.kind is FileKind.MEDIUM_JPG:
+        if name.makes_thumbnail:
             outcome.thumbnail_written = _ensure_thumbnail(name, info, services, thumbnail_unseen)
             small = Contribution(
                 name.base_filename, name.site, name.data_type, upload_time, "jpg_small_exists"

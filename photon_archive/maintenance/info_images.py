@@ -24,7 +24,7 @@ from photon_archive.ingest.job import TRANSIENT_RETRY
 from photon_archive.maintenance.config import MaintenanceConfig, scheduled_job
 from photon_archive.maintenance.dynamodb import delete_if, number, scan
 from photon_archive.maintenance.report import Deletions
-from photon_archive.naming import FileKind, parse_key, thumbnail_key
+from photon_archive.naming import parse_key, thumbnail_key
 
 PATH_SUFFIX = "_file_path"
 # Still past its expiry and still the same exposure, as when it was read.
@@ -39,7 +39,7 @@ def channel_objects(item: dict[str, Any]) -> list[str]:
             name = parse_key(key)
         except Rejected:
             continue
-        if name.kind is FileKind.MEDIUM_JPG:
+        if name.makes_thumbnail:
             keys.add(thumbnail_key(name))
     return sorted(keys)
 

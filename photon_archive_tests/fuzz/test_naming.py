@@ -57,7 +57,7 @@ def parses_back(key: str) -> None:
         assert rebuilt(name) == key
     assert name.site.isascii() and name.site.isalnum() and 3 <= len(name.site) <= 6
     assert name.counter.isascii() and name.counter.isdigit() and len(name.counter) == 8
-    if name.kind is FileKind.MEDIUM_JPG:
+    if name.makes_thumbnail:
         thumbnail = parse_key(thumbnail_key(name))
         assert thumbnail.kind is FileKind.THUMBNAIL_JPG
         assert thumbnail.base_filename == name.base_filename

@@ -279,7 +279,7 @@ def _bad_images() -> list[Bad]:
     cases: list[tuple[str, bytes, tuple[str, ...]]] = [
         ("EX10.jpg", _random_bytes(5000, 4), (undecodable, "no reader for JPEG")),
         ("EX10.jpg", txt, (undecodable, "no reader for JPEG")),
-        ("EX13.jpg", large, (undecodable, "no reader for JPEG")),
+        ("EX10.jpg", large, (undecodable, "no reader for JPEG")),
         ("EX10.jpg", _encoded("PDF"), (undecodable, "no reader for JPEG")),
         ("EX10.jpg", b"", (undecodable, "the file is empty (0 bytes)")),
         ("EX10.jpg", jpg[: len(jpg) // 2], (undecodable, "truncated")),

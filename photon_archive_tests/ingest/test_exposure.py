@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+from photon_archive.local.sample import sample_exposures
 from photon_archive_tests.archive import SAMPLE_NIGHT, Archive
 
 
@@ -41,3 +42,18 @@ def test_an_exposure_is_catalogued_with_thumbnail_log_and_one_notification(archi
     ]
     logged = {item["filename"]["S"] for item in archive.table_items("recent-uploads-log")}
     assert logged == set(keys)
+
+
+def test_a_13_jpg_is_a_medium_jpg_with_no_thumbnail_of_its_own(archive: Archive) -> None:
+    keys = archive.upload_sample(count=1, files=("txt",))
+    medium = next(s for s in sample_exposures(night=SAMPLE_NIGHT, count=1) if s.key.endswith("EX10.jpg"))
+    reduced = medium.key.replace("EX10.jpg", "EX13.jpg")
+    archive.put(reduced, medium.body, medium.content_type)
+    base = keys[0].split("/")[1].rsplit("-", 1)[0]
+
+    assert archive.ingest([*keys, reduced]).success
+
+    row = archive.row(base)
+    assert row["jpg_medium_exists"] and not row["jpg_small_exists"]
+    assert archive.ledger(reduced)["state"] == "ingested"
+    assert sorted(archive.keys("data/")) == sorted([*keys, reduced])  # no EX11.jpg written
