@@ -132,7 +132,7 @@ class _Outcome:
     contributions: list[Contribution] = field(default_factory=list)
     thumbnail_written: bool = False
     header_cards: dict[str, str] | None = None
-    channel: int | None = None  # info images: the channel the file went to
+    channel: int | None = None  # info images: the channel the file goes to (None once superseded)
 
 
 def ingest_batch(refs: Sequence[ObjectRef], services: Services, run_id: str) -> BatchResult:
@@ -209,16 +209,42 @@ def _examine_all(
             )
         else:
             present.append((name, info))
+    channels, refused = _channels(present, services)
     with services.engine.connect() as connection:
         header_readers = _fits_headers_to_read(present, connection)
         unseen_jpgs = _jpgs_never_thumbnailed(present, connection)
 
     def examine(pair: tuple[ObjectName, ObjectInfo]) -> _Outcome:
         name, info = pair
-        return _examine(name, info, services, name.key in header_readers, name.key in unseen_jpgs)
+        if name.key in refused:
+            return _Outcome(name, info, ObjectState.REJECTED, refused[name.key])
+        outcome = _Outcome(name, info, channel=channels.get(name.key))
+        return _examine(outcome, services, name.key in header_readers, name.key in unseen_jpgs)
 
     with ThreadPoolExecutor(max_workers=IO_THREADS) as pool:
         return list(pool.map(examine, present))
+
+
+def _channels(
+    present: list[tuple[ObjectName, ObjectInfo]], services: Services
+) -> tuple[dict[str, int], dict[str, str]]:
+    """The channel of each info-image file, and the reason for each that has none.
+
+    Decided before anything is written, so that a file refused for want of a channel leaves no
+    thumbnail or item behind."""
+    channels: dict[str, int] = {}
+    refused: dict[str, str] = {}
+    site_metadata: dict[str, dict[str, str]] = {}
+    for name, info in present:
+        if name.prefix != INFO_PREFIX:
+            continue
+        if CHANNEL_METADATA not in info.metadata and name.site not in site_metadata:
+            site_metadata[name.site] = services.tables.site_metadata(name.site)
+        try:
+            channels[name.key] = channel_for(name, info.metadata, site_metadata.get(name.site, {}))
+        except Rejected as rejection:
+            refused[name.key] = rejection.reason
+    return channels, refused
 
 
 def _complete(ref: ObjectRef, bucket: Bucket) -> ObjectInfo | None:
@@ -270,9 +296,9 @@ def _jpgs_never_thumbnailed(present: list[tuple[ObjectName, ObjectInfo]], connec
 
 
 def _examine(
-    name: ObjectName, info: ObjectInfo, services: Services, wants_fits_header: bool, thumbnail_unseen: bool
+    outcome: _Outcome, services: Services, wants_fits_header: bool, thumbnail_unseen: bool
 ) -> _Outcome:
-    outcome = _Outcome(name=name, info=info)
+    name, info = outcome.name, outcome.info
     upload_time = naive_utc(info.last_modified)
     base = Contribution(name.base_filename, name.site, name.data_type, upload_time, name.catalog_flag)
     try:
@@ -290,7 +316,7 @@ def _examine(
             outcome.reason = _warnings(parsed)
         outcome.contributions.append(base)
         if name.makes_thumbnail:
-            outcome.thumbnail_written = _ensure_thumbnail(name, info, services, thumbnail_unseen)
+            outcome.thumbnail_written = _ensure_thumbnail(outcome, services, thumbnail_unseen)
             small = Contribution(
                 name.base_filename, name.site, name.data_type, upload_time, "jpg_small_exists"
             )
@@ -313,24 +339,14 @@ def _examine(
 
 def _put_on_channels(outcomes: list[_Outcome], services: Services) -> None:
     """Write each ingested info-image file to its channel's item, in upload order."""
-    site_metadata: dict[str, dict[str, str]] = {}
     expires = int((datetime.now(UTC) + services.settings.info_image_ttl).timestamp())
     for outcome in sorted(outcomes, key=lambda o: (o.info.last_modified, o.name.key)):
-        if outcome.state is not ObjectState.INGESTED:
+        if outcome.state is not ObjectState.INGESTED or outcome.channel is None:
             continue
-        name = outcome.name
-        try:
-            if CHANNEL_METADATA not in outcome.info.metadata and name.site not in site_metadata:
-                site_metadata[name.site] = services.tables.site_metadata(name.site)
-            channel = channel_for(name, outcome.info.metadata, site_metadata.get(name.site, {}))
-        except Rejected as rejection:
-            outcome.state, outcome.reason = ObjectState.REJECTED, rejection.reason
-            continue
-        file = info_image_file(name, channel, outcome.header_cards)
+        file = info_image_file(outcome.name, outcome.channel, outcome.header_cards)
         if services.tables.write_info_image(file, expires) == "superseded":
-            outcome.reason = f"channel {channel} of {name.site} already shows a newer exposure"
-        else:
-            outcome.channel = channel
+            outcome.reason = f"channel {file.channel} of {file.site} already shows a newer exposure"
+            outcome.channel = None
 
 
 def with_header(base: Contribution, parsed: ParsedHeader, source: str) -> Contribution:
@@ -361,8 +377,9 @@ def _warnings(parsed: ParsedHeader) -> str | None:
     return "; ".join(parsed.warnings) or None
 
 
-def _ensure_thumbnail(name: ObjectName, info: ObjectInfo, services: Services, unseen: bool) -> bool:
+def _ensure_thumbnail(outcome: _Outcome, services: Services, unseen: bool) -> bool:
     """Write the EX11 thumbnail beside a medium jpg unless a newer one is already there."""
+    name, info = outcome.name, outcome.info
     key = thumbnail_key(name)
     if not (unseen or services.settings.rebuild_thumbnails):
         existing = services.bucket.head(key)
@@ -370,8 +387,8 @@ def _ensure_thumbnail(name: ObjectName, info: ObjectInfo, services: Services, un
             return False
     data = services.bucket.read(name.key, services.settings.max_image_bytes, "max_image_bytes")
     thumbnail = make_thumbnail(data, services.settings.thumbnail_height, services.settings.max_image_pixels)
-    # An info image's thumbnail goes to the same channel as its source.
-    metadata = {k: v for k, v in info.metadata.items() if k == CHANNEL_METADATA}
+    # An info image's thumbnail goes to the channel its source was given.
+    metadata = {} if outcome.channel is None else {CHANNEL_METADATA: str(outcome.channel)}
     services.bucket.put(key, thumbnail, "image/jpeg", metadata)
     return True
 

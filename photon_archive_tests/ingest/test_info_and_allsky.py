@@ -6,9 +6,12 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
+
 from photon_archive.aws.clients import client
 from photon_archive.definitions import resources_for
 from photon_archive.ingest.batch import Services, ingest_batch
+from photon_archive.local.sample import sample_exposures
 from photon_archive.naming import parse_key
 from photon_archive_tests.archive import Archive
 
@@ -93,6 +96,24 @@ def test_no_channel_anywhere_is_a_rejection_that_says_so(archive: Archive) -> No
     assert [
         i for i in archive.table_items(archive.settings.info_images_table) if i["pk"]["S"] != "sro#metadata"
     ] == []
+    assert archive.datastream() == []
+
+
+@pytest.mark.parametrize("metadata", [{}, {"info-channel": "7"}], ids=["no channel", "a bad channel"])
+def test_an_info_image_refused_for_its_channel_leaves_nothing_behind(
+    archive: Archive, metadata: dict[str, str]
+) -> None:
+    keys = []
+    for sample in sample_exposures(prefix="info-images", count=1):
+        archive.put(sample.key, sample.body, sample.content_type, **metadata)
+        keys.append(sample.key)
+
+    assert archive.ingest(keys).success
+
+    assert {archive.ledger(key)["state"] for key in keys} == {"rejected"}
+    assert sorted(archive.keys("info-images/")) == sorted(keys)  # no thumbnail was written
+    assert archive.table_items(archive.settings.info_images_table) == []
+    assert archive.table_items(archive.settings.upload_log_table) == []
     assert archive.datastream() == []
 
 
