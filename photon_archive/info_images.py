@@ -16,6 +16,14 @@ from photon_archive.naming import ObjectName
 
 CHANNELS = (1, 2, 3)
 CHANNEL_METADATA = "info-channel"
+# The path field photonranch-api reads for each flag it finds set (a missing one is a 204, on which
+# the frontend clears the channel): an EX00 fits sets fits_01_exists, so its key must be there too.
+READER_PATH_FIELDS = {
+    "fits_01_exists": "fits_01_file_path",
+    "fits_10_exists": "fits_10_file_path",
+    "jpg_medium_exists": "jpg_10_file_path",
+    "jpg_small_exists": "jpg_11_file_path",
+}
 
 
 def metadata_pk(site: str) -> str:
@@ -50,7 +58,7 @@ class InfoImageFile:
     data_type: str
     file_date: str  # YYYYMMDD from the name
     exposure_order: str  # sorts newer exposures after older ones
-    path_field: str  # "{ext}_{reduction}_file_path"
+    path_fields: tuple[str, ...]  # "{ext}_{reduction}_file_path", and the one the API reads for the flag
     key: str
     flag: str | None
     header: dict[str, str] | None
@@ -69,8 +77,15 @@ def info_image_file(name: ObjectName, channel: int, header: dict[str, str] | Non
         data_type=name.data_type,
         file_date=night,
         exposure_order=f"{night}-{name.counter}-{name.instrument}",
-        path_field=name.file_path_field,
+        path_fields=_path_fields(name),
         key=name.key,
         flag=name.catalog_flag,
         header=header,
     )
+
+
+def _path_fields(name: ObjectName) -> tuple[str, ...]:
+    """Where a file's key goes on its item: its own field and, if its flag is read with another, that."""
+    own = name.file_path_field
+    read = READER_PATH_FIELDS.get(name.catalog_flag or "", own)
+    return (own,) if read == own else (own, read)

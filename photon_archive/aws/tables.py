@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from dagster import ConfigurableResource
 
 from photon_archive.aws.clients import client
-from photon_archive.info_images import InfoImageFile, metadata_pk
+from photon_archive.info_images import READER_PATH_FIELDS, InfoImageFile, metadata_pk
 
 
 @dataclass(frozen=True)
@@ -118,13 +118,13 @@ class Tables(ConfigurableResource):  # type: ignore[type-arg]
         raise RuntimeError(f"info-image channel {file.pk} kept changing under {file.key}")
 
     def _add_to_item(self, file: InfoImageFile, expiration_timestamp: int) -> dict[str, Any]:
-        names = {"#path": file.path_field}
+        names = {f"#path{number}": field for number, field in enumerate(file.path_fields)}
         values: dict[str, Any] = {
             ":base": {"S": file.base_filename},
             ":key": {"S": file.key},
             ":expires": {"N": str(expiration_timestamp)},
         }
-        assignments = ["#path = :key", "expiration_timestamp = :expires"]
+        assignments = [f"{name} = :key" for name in names] + ["expiration_timestamp = :expires"]
         if file.flag:
             names["#flag"] = file.flag
             values[":true"] = {"BOOL": True}
@@ -149,8 +149,9 @@ class Tables(ConfigurableResource):  # type: ignore[type-arg]
             "file_date": {"S": file.file_date},
             "exposure_order": {"S": file.exposure_order},
             "expiration_timestamp": {"N": str(expiration_timestamp)},
-            file.path_field: {"S": file.key},
         }
+        for field in file.path_fields:
+            item[field] = {"S": file.key}
         for flag in INFO_FLAGS:
             item[flag] = {"BOOL": flag == file.flag}
         if file.header is not None:
@@ -163,7 +164,7 @@ class Tables(ConfigurableResource):  # type: ignore[type-arg]
         }
 
 
-INFO_FLAGS = ("jpg_medium_exists", "jpg_small_exists", "fits_01_exists", "fits_10_exists")
+INFO_FLAGS = tuple(READER_PATH_FIELDS)
 
 
 def _header_map(header: dict[str, str]) -> dict[str, Any]:

@@ -117,6 +117,29 @@ def test_an_info_image_refused_for_its_channel_leaves_nothing_behind(
     assert archive.datastream() == []
 
 
+def test_every_flag_set_on_a_channel_has_the_path_field_the_api_reads(archive: Archive) -> None:
+    sample = {s.key.rsplit("-", 1)[1]: s for s in sample_exposures(prefix="info-images", channel=1, count=1)}
+    base = _base([sample["EX10.jpg"].key])
+    keys = {
+        f"info-images/{base}-EX00.fits": sample["EX01.fits.bz2"].body,
+        f"info-images/{base}-EX13.fits": sample["EX10.fits.fz"].body,
+        f"info-images/{base}-EX13.jpg": sample["EX10.jpg"].body,
+    }
+    for key, body in keys.items():
+        archive.put(key, body, **{"info-channel": "1"})
+
+    assert archive.ingest(keys).success
+
+    item = _item(archive, "sro#1")
+    assert item is not None
+    read = {"fits_01_exists": "fits_01_file_path", "fits_10_exists": "fits_10_file_path"}
+    read["jpg_medium_exists"] = "jpg_10_file_path"
+    for flag, field in read.items():
+        assert item[flag] == {"BOOL": True}, flag
+        assert item[field]["S"] in keys, field  # photonranch-api reads it whenever the flag is set
+    assert item["fits_00_file_path"] == {"S": f"info-images/{base}-EX00.fits"}
+
+
 def test_a_new_exposure_replaces_the_item_whole_and_files_of_one_exposure_accumulate(
     archive: Archive,
 ) -> None:
