@@ -364,7 +364,7 @@ def legacy_handler(
         with timer.section("parse .txt header (astropy)"):
             parsed = parse_text_header(data)
         # The job's own mapping from a parsed header to catalog columns, so both write the same row.
-        contributions[0] = with_header(contributions[0], parsed, "txt")
+        contributions[0] = with_header(contributions[0], parsed, "txt", settings.right_ascension_unit)
 
     elif name.kind in (FileKind.LARGE_FITS, FileKind.SMALL_FITS):
         # The first of the two engines a fits file cost: is a better header already stored?
@@ -378,7 +378,8 @@ def legacy_handler(
                 body = s3.get_object(Bucket=settings.bucket, Key=key)["Body"]
                 parsed = read_fits_header(body, name.compression)
                 body.close()
-            contributions[0] = with_header(contributions[0], parsed, name.kind.value)
+            unit = settings.right_ascension_unit
+            contributions[0] = with_header(contributions[0], parsed, name.kind.value, unit)
 
     elif name.kind is FileKind.MEDIUM_JPG:
         small_key = thumbnail_key(name)

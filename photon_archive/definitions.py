@@ -67,6 +67,7 @@ def resources_for(settings: Settings, deployment: str = "local") -> dict[str, An
             upload_log_ttl_hours=settings.upload_log_ttl_hours,
             info_image_ttl_hours=settings.info_image_ttl_hours,
             expiration_rules=settings.expiration_rules,
+            right_ascension_unit=settings.right_ascension_unit,
         ),
         "retention": Retention(
             expiration_rules=settings.expiration_rules,

@@ -35,13 +35,22 @@ from photon_archive.errors import Rejected
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "DEFAULT_RIGHT_ASCENSION_UNIT",
+    "RIGHT_ASCENSION_UNITS",
     "HeaderColumns",
     "HeaderLimits",
     "ParsedHeader",
     "ReadableStream",
     "parse_text_header",
     "read_fits_header",
+    "right_ascension_in",
 ]
+
+# The unit the catalog's right_ascension column is written in. Hours is what the column is documented
+# to hold; the legacy handler wrote CRVAL1 degrees there from 2023-03-08 on, and the frontend's info
+# bar and single-image view divide by 15 for images after that date.
+RIGHT_ASCENSION_UNITS = {"hours": 1.0, "degrees": 15.0}
+DEFAULT_RIGHT_ASCENSION_UNIT = "hours"
 
 BLOCK_SIZE = 2880  # a FITS header or data unit is a whole number of these
 CARD_SIZE = 80
@@ -633,6 +642,11 @@ def _right_ascension(values: Mapping[str, object], notes: list[str]) -> float | 
     if wrapped != hours:
         notes.append(f"right_ascension {hours!r} h is outside [0, 24) and was wrapped to {wrapped!r} h.")
     return wrapped
+
+
+def right_ascension_in(hours: float | None, unit: str) -> float | None:
+    """Decimal hours as the catalog column holds them in ``unit`` (a key of ``RIGHT_ASCENSION_UNITS``)."""
+    return None if hours is None else hours * RIGHT_ASCENSION_UNITS[unit]
 
 
 def _declination(values: Mapping[str, object], notes: list[str]) -> float | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from photon_archive.events import MAX_MESSAGE_BYTES
-from photon_archive.headers import DEFAULT_LIMITS
+from photon_archive.headers import DEFAULT_LIMITS, DEFAULT_RIGHT_ASCENSION_UNIT, RIGHT_ASCENSION_UNITS
 from photon_archive.retention import DEFAULT_EXPIRATION_RULES
 from photon_archive.thumbnails import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
 
@@ -42,6 +42,7 @@ class Settings:
     watched_prefixes: tuple[str, ...] = ("data", "info-images", "allsky")
     max_objects_per_run: int = 500
     requeue_after_minutes: float = 2.0
+    right_ascension_unit: str = DEFAULT_RIGHT_ASCENSION_UNIT
     # Limits on what one input may cost; the pure rules own the defaults, and a rejection for
     # exceeding a limit names it as it is named here.
     max_header_text_bytes: int = DEFAULT_LIMITS.max_header_text_bytes
@@ -52,6 +53,11 @@ class Settings:
     max_event_message_bytes: int = MAX_MESSAGE_BYTES
 
     def __post_init__(self) -> None:
+        if self.right_ascension_unit not in RIGHT_ASCENSION_UNITS:
+            raise ValueError(
+                f"{ENVIRONMENT['right_ascension_unit']} must be one of {', '.join(RIGHT_ASCENSION_UNITS)}, "
+                f"not {self.right_ascension_unit!r}"
+            )
         if not self.database_url:
             path = Path(self.state_dir).resolve() / "catalog.sqlite"
             object.__setattr__(self, "database_url", f"sqlite:///{path}")
@@ -98,6 +104,7 @@ ENVIRONMENT: dict[str, str] = {
     "watched_prefixes": "PHOTON_ARCHIVE_PREFIXES",
     "max_objects_per_run": "PHOTON_ARCHIVE_MAX_OBJECTS_PER_RUN",
     "requeue_after_minutes": "PHOTON_ARCHIVE_REQUEUE_AFTER_MINUTES",
+    "right_ascension_unit": "PHOTON_ARCHIVE_RIGHT_ASCENSION_UNIT",
     "max_header_text_bytes": "PHOTON_ARCHIVE_MAX_HEADER_TEXT_BYTES",
     "max_header_read_bytes": "PHOTON_ARCHIVE_MAX_HEADER_READ_BYTES",
     "max_decompressed_bytes": "PHOTON_ARCHIVE_MAX_DECOMPRESSED_BYTES",

@@ -24,6 +24,7 @@ from photon_archive.headers import (
     ParsedHeader,
     parse_text_header,
     read_fits_header,
+    right_ascension_in,
 )
 
 COMPRESSIONS = [None, "gz", "bz2", "fz"]
@@ -334,6 +335,13 @@ def test_a_tiny_negative_right_ascension_wraps_to_0_not_to_24_hours(cards: dict[
 def test_ra_is_the_last_resort_sexagesimal_as_hours_numbers_as_degrees(ra: object, hours: float) -> None:
     parsed = parse(RAHRS=None, CRVAL1=None, RA=ra)
     assert parsed.columns.right_ascension == pytest.approx(hours)
+
+
+@given(hours=st.floats(min_value=0, max_value=24, exclude_max=True))
+def test_right_ascension_is_written_as_hours_or_as_degrees(hours: float) -> None:
+    assert right_ascension_in(hours, "hours") == hours
+    assert right_ascension_in(hours, "degrees") == pytest.approx(hours * 15)
+    assert right_ascension_in(None, "degrees") is None
 
 
 def test_unparseable_rahrs_falls_back_to_crval1_with_a_warning() -> None:

@@ -1,3 +1,5 @@
+import pytest
+
 from photon_archive.definitions import resources_for
 from photon_archive.headers import HeaderLimits
 from photon_archive.settings import ENVIRONMENT, Settings
@@ -80,6 +82,7 @@ def test_every_setting_is_read_from_its_environment_variable() -> None:
         "PHOTON_ARCHIVE_MAX_IMAGE_BYTES": "4000",
         "PHOTON_ARCHIVE_MAX_IMAGE_PIXELS": "5000",
         "PHOTON_ARCHIVE_MAX_EVENT_MESSAGE_BYTES": "6000",
+        "PHOTON_ARCHIVE_RIGHT_ASCENSION_UNIT": "degrees",
     }
     settings = Settings.from_env(environ)
     assert settings.database_url == "postgresql://archive@db/photon"
@@ -99,4 +102,16 @@ def test_every_setting_is_read_from_its_environment_variable() -> None:
     assert (settings.max_header_text_bytes, settings.max_header_read_bytes) == (1000, 2000)
     assert (settings.max_decompressed_bytes, settings.max_image_bytes) == (3000, 4000)
     assert (settings.max_image_pixels, settings.max_event_message_bytes) == (5000, 6000)
+    assert settings.right_ascension_unit == "degrees"
     assert set(ENVIRONMENT) == set(Settings.__dataclass_fields__)
+
+
+def test_right_ascension_is_written_in_hours_unless_degrees_are_asked_for() -> None:
+    assert Settings.from_env({}).right_ascension_unit == "hours"
+    rules = resources_for(Settings.from_env({"PHOTON_ARCHIVE_RIGHT_ASCENSION_UNIT": "degrees"}))
+    assert rules["ingest_rules"].settings().right_ascension_unit == "degrees"
+
+
+def test_an_unknown_right_ascension_unit_is_refused_naming_the_variable() -> None:
+    with pytest.raises(ValueError, match="PHOTON_ARCHIVE_RIGHT_ASCENSION_UNIT must be one of hours, degrees"):
+        Settings.from_env({"PHOTON_ARCHIVE_RIGHT_ASCENSION_UNIT": "radians"})

@@ -33,7 +33,14 @@ from photon_archive.catalog.store import (
     upsert_exposures,
 )
 from photon_archive.errors import Rejected
-from photon_archive.headers import HeaderLimits, ParsedHeader, parse_text_header, read_fits_header
+from photon_archive.headers import (
+    DEFAULT_RIGHT_ASCENSION_UNIT,
+    HeaderLimits,
+    ParsedHeader,
+    parse_text_header,
+    read_fits_header,
+    right_ascension_in,
+)
 from photon_archive.info_images import CHANNEL_METADATA, channel_for, info_image_file
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef, naive_utc
 from photon_archive.naming import FileKind, ObjectName, parse_key, thumbnail_key
@@ -58,6 +65,7 @@ class IngestSettings:
     info_image_ttl: timedelta = timedelta(hours=48)
     expiration_rules: dict[tuple[str | None, str], int] = field(default_factory=dict)
     header_limits: HeaderLimits = field(default_factory=HeaderLimits)
+    right_ascension_unit: str = DEFAULT_RIGHT_ASCENSION_UNIT
     # Remake thumbnails even when a newer one exists (a replay after the thumbnail rules changed).
     rebuild_thumbnails: bool = False
 
@@ -306,13 +314,13 @@ def _examine(
             limit = services.settings.header_limits.max_header_text_bytes
             data = services.bucket.read(name.key, limit, "max_header_text_bytes")
             parsed = parse_text_header(data, services.settings.header_limits)
-            base = with_header(base, parsed, "txt")
+            base = with_header(base, parsed, "txt", services.settings.right_ascension_unit)
             outcome.reason = _warnings(parsed)
             outcome.header_cards = parsed.cards
         elif wants_fits_header:
             reader = services.bucket.open_range(name.key, info.size)
             parsed = read_fits_header(reader, name.compression, services.settings.header_limits)
-            base = with_header(base, parsed, name.kind.value)
+            base = with_header(base, parsed, name.kind.value, services.settings.right_ascension_unit)
             outcome.reason = _warnings(parsed)
         outcome.contributions.append(base)
         if name.makes_thumbnail:
@@ -349,14 +357,17 @@ def _put_on_channels(outcomes: list[_Outcome], services: Services) -> None:
             outcome.channel = None
 
 
-def with_header(base: Contribution, parsed: ParsedHeader, source: str) -> Contribution:
-    """``base`` carrying the catalog columns a parsed header gives (the upload time without DATE-OBS)."""
+def with_header(
+    base: Contribution, parsed: ParsedHeader, source: str, right_ascension_unit: str
+) -> Contribution:
+    """``base`` carrying the catalog columns a parsed header gives (the upload time without DATE-OBS),
+    right ascension in the configured unit."""
     columns = parsed.columns
     capture = columns.capture_date or base.upload_time
     header_columns: dict[str, object] = {
         "capture_date": capture,
         "sort_date": capture,
-        "right_ascension": columns.right_ascension,
+        "right_ascension": right_ascension_in(columns.right_ascension, right_ascension_unit),
         "declination": columns.declination,
         "altitude": columns.altitude,
         "azimuth": columns.azimuth,

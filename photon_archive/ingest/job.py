@@ -32,7 +32,7 @@ from photon_archive.aws.bucket import Bucket
 from photon_archive.aws.queues import Datastream
 from photon_archive.aws.tables import Tables
 from photon_archive.catalog.resource import Catalog
-from photon_archive.headers import DEFAULT_LIMITS, HeaderLimits
+from photon_archive.headers import DEFAULT_LIMITS, DEFAULT_RIGHT_ASCENSION_UNIT, HeaderLimits
 from photon_archive.ingest.batch import BatchResult, IngestSettings, Services, ingest_batch
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef
 from photon_archive.retention import DEFAULT_EXPIRATION_RULES, parse_rules
@@ -97,6 +97,7 @@ class IngestRules(ConfigurableResource):  # type: ignore[type-arg]
     upload_log_ttl_hours: float = 48.0
     info_image_ttl_hours: float = 48.0
     expiration_rules: str = DEFAULT_EXPIRATION_RULES
+    right_ascension_unit: str = DEFAULT_RIGHT_ASCENSION_UNIT
 
     def settings(self) -> IngestSettings:
         return IngestSettings(
@@ -106,6 +107,7 @@ class IngestRules(ConfigurableResource):  # type: ignore[type-arg]
             upload_log_ttl=timedelta(hours=self.upload_log_ttl_hours),
             info_image_ttl=timedelta(hours=self.info_image_ttl_hours),
             expiration_rules=parse_rules(self.expiration_rules),
+            right_ascension_unit=self.right_ascension_unit,
             header_limits=HeaderLimits(
                 max_header_text_bytes=self.max_header_text_bytes,
                 max_header_read_bytes=self.max_header_read_bytes,

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import pytest
+
 from photon_archive.local.sample import sample_exposures
+from photon_archive.naming import parse_key
 from photon_archive_tests.archive import SAMPLE_NIGHT, Archive
 
 
@@ -57,3 +60,21 @@ def test_a_13_jpg_is_a_medium_jpg_with_no_thumbnail_of_its_own(archive: Archive)
     assert row["jpg_medium_exists"] and not row["jpg_small_exists"]
     assert archive.ledger(reduced)["state"] == "ingested"
     assert sorted(archive.keys("data/")) == sorted([*keys, reduced])  # no EX11.jpg written
+
+
+@pytest.mark.parametrize(("unit", "per_hour"), [("hours", 1.0), ("degrees", 15.0)])
+def test_right_ascension_is_written_in_the_configured_unit(
+    archive: Archive, unit: str, per_hour: float
+) -> None:
+    archive = archive.configured(right_ascension_unit=unit)
+    headers = {
+        "images": archive.upload_sample(count=1, files=("txt",))[0],
+        "allsky_images": archive.upload_sample(prefix="allsky", count=1, files=("txt",))[0],
+    }
+
+    assert archive.ingest(headers.values()).success
+
+    for table, key in headers.items():
+        row = archive.row(parse_key(key).base_filename, table)
+        hours = float(json.loads(row["header"])["RAHRS"])
+        assert row["right_ascension"] == pytest.approx(hours * per_hour)
