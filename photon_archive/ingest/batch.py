@@ -256,7 +256,8 @@ def _channels(
 
 
 def _complete(ref: ObjectRef, bucket: Bucket) -> ObjectInfo | None:
-    # An info image's channel may be in its metadata, which only a HEAD shows.
+    # An info image's channel may be in its metadata, which only a HEAD shows; an event's ref is
+    # never complete, since the object's own time is not in the event.
     if ref.complete and not ref.key.startswith(f"{INFO_PREFIX}/"):
         assert ref.size is not None and ref.etag is not None and ref.last_modified is not None
         return ObjectInfo(ref.key, ref.size, ref.etag, ref.last_modified, {})
@@ -440,7 +441,7 @@ def _ledger(
         run_id=run_id,
         etag=ref.etag,
         size=ref.size,
-        last_modified=naive_utc(ref.last_modified) if ref.last_modified else None,
+        last_modified=naive_utc(ref.seen_at) if ref.seen_at else None,
         prefix=name.prefix if name else ref.key.rpartition("/")[0] or None,
         base_filename=name.base_filename if name else None,
         reason=reason,

@@ -53,7 +53,8 @@ class ObjectConfig(Config):
     event: str = ObjectEvent.CREATED.value
     size: int | None = None
     etag: str | None = None
-    last_modified: str | None = None  # ISO 8601
+    last_modified: str | None = None  # ISO 8601, the object's own time
+    event_time: str | None = None  # ISO 8601, when an event reported it
 
     def ref(self) -> ObjectRef:
         return ObjectRef(
@@ -61,8 +62,13 @@ class ObjectConfig(Config):
             event=ObjectEvent(self.event),
             size=self.size,
             etag=self.etag,
-            last_modified=datetime.fromisoformat(self.last_modified) if self.last_modified else None,
+            last_modified=_moment(self.last_modified),
+            event_time=_moment(self.event_time),
         )
+
+
+def _moment(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
 
 
 class IngestConfig(Config):
@@ -80,6 +86,8 @@ def ingest_run_config(refs: list[ObjectRef]) -> dict[str, Any]:
             entry["etag"] = ref.etag
         if ref.last_modified is not None:
             entry["last_modified"] = ref.last_modified.isoformat()
+        if ref.event_time is not None:
+            entry["event_time"] = ref.event_time.isoformat()
         objects.append(entry)
     return {"ops": {"ingest_objects": {"config": {"objects": objects}}}}
 

@@ -83,11 +83,11 @@ def needs_ingest(
         return known.state != ObjectState.REMOVED
     if known.state == ObjectState.REMOVED:
         # A creation event older than the removal is a late redelivery, not a new upload.
-        return _after(ref.last_modified, known.last_modified)
+        return _after(ref.seen_at, known.last_modified)
     if ref.etag is not None and known.etag != ref.etag:
         # An event older than the version the ledger holds is a late redelivery of an overwritten
         # version: asking for it again would launch a run per copy and leave its etag in the ledger.
-        return listed or not _before(ref.last_modified, known.last_modified)
+        return listed or not _before(ref.seen_at, known.last_modified)
     if known.state == ObjectState.QUEUED and known.updated_at < now - requeue_after:
         return known.run_key is None or not run_exists(known.run_key)
     return False
@@ -110,7 +110,7 @@ def latest_per_key(refs: Iterable[ObjectRef]) -> list[ObjectRef]:
     """One reference per key: the latest event, as far as event times tell."""
     latest: dict[str, ObjectRef] = {}
     epoch = datetime.min
-    for ref in sorted(refs, key=lambda r: naive_utc(r.last_modified) if r.last_modified else epoch):
+    for ref in sorted(refs, key=lambda r: naive_utc(r.seen_at) if r.seen_at else epoch):
         latest[ref.key] = ref
     return list(latest.values())
 
@@ -130,7 +130,7 @@ def plan_runs(refs: Sequence[ObjectRef], source: str, max_objects_per_run: int) 
             chunk = group[start : start + max_objects_per_run]
             digest = hashlib.sha256()
             for ref in chunk:
-                digest.update(f"{ref.key}\0{ref.event.value}\0{ref.etag}\0{ref.last_modified}\n".encode())
+                digest.update(f"{ref.key}\0{ref.event.value}\0{ref.etag}\0{ref.seen_at}\n".encode())
             sites = {site for ref in chunk if (site := _site(ref.key)) is not None}
             tags = {
                 TAG_SOURCE: source,
@@ -169,7 +169,7 @@ def request_new(
             run_id=None,
             etag=ref.etag,
             size=ref.size,
-            last_modified=naive_utc(ref.last_modified) if ref.last_modified else None,
+            last_modified=naive_utc(ref.seen_at) if ref.seen_at else None,
             prefix=ref.key.partition("/")[0],
             base_filename=_base_filename(ref.key),
             run_key=plan.run_key,

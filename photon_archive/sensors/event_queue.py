@@ -48,7 +48,7 @@ def s3_event_queue(
                 event=ObjectEvent.REMOVED if event.removed else ObjectEvent.CREATED,
                 size=event.size,
                 etag=event.etag,
-                last_modified=event.event_time,
+                event_time=event.event_time,
             )
             for event in events
             if event.bucket in ("", bucket.bucket)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+import pytest
 from dagster import SensorResult
 
 from photon_archive.aws.clients import client
@@ -203,3 +204,52 @@ def test_a_creation_redelivered_after_the_removal_does_not_bring_the_object_back
     assert runevent_queue_tick() == []
     assert archive.ledger(fits)["state"] == "removed"
     assert archive.row(parse_key(fits).base_filename)["fits_10_exists"] is False
+
+
+
+@pytest.mark.parametrize(
+    "order",
+    [("event", "listing", "event", "replay", "event"), ("listing", "event", "replay", "listing")],
+    ids=["event first", "listing first"],
+)
+def test_an_object_gives_the_same_values_whichever_path_saw_it_in_any_order(
+    archive: Archive, order: tuple[str, ...]
+) -> None:
+    """An exposure without a header is dated by its upload time: an event, a listing and a replay
+    must all date it the same, to the catalog, the upload log and the ledger."""
+    drain_event_queue(archive)
+    keys = archive.upload_sample(count=1, files=("jpg",))
+    base = parse_key(keys[0]).base_filename
+    tick = event_queue_tick(archive)
+    assert isinstance(tick, SensorResult) and tick.run_requests
+    event_config = tick.run_requests[0].run_config
+    replay_config = {"ops": {"replay_objects": {"config": {"prefix": "data", "force": True}}}}
+    definitions = build_definitions(archive.settings)
+
+    def run(path: str) -> bool:
+        if path == "listing":
+            return archive.ingest([archive.ref(key) for key in keys]).success
+        job, config = ("ingest", event_config) if path == "event" else ("replay", replay_config)
+        result = definitions.resolve_job_def(job).execute_in_process(config, instance=archive.instance)
+        return result.success
+
+    def seen() -> tuple[object, ...]:
+        row = {k: v for k, v in archive.row(base).items() if k != "image_id"}
+        log = sorted(
+            (i["filename"]["S"], i["upload_timestamp_s"]["N"], i["expire_timestamp_s"]["N"])
+            for i in archive.table_items(archive.settings.upload_log_table)
+            if i["filename"]["S"] in keys  # a replay also takes in the thumbnail the first run wrote
+        )
+        ledger = sorted(
+            (r["key"], r["last_modified"], r["etag"], r["size"]) for r in map(archive.ledger, keys)
+        )
+        return row, log, ledger
+
+    uploaded = client("s3").head_object(Bucket=archive.settings.bucket, Key=keys[0])["LastModified"]
+    first: tuple[object, ...] | None = None
+    for path in order:
+        assert run(path)
+        first = first or seen()
+        assert seen() == first, path
+    row = archive.row(base)
+    assert row["capture_date"] == row["sort_date"] == uploaded.replace(tzinfo=None)
