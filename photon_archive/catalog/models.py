@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Float, Index, MetaData, String, Text, false, text
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, Index, MetaData, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 NAMING_CONVENTION = {
@@ -63,15 +63,23 @@ class ExposureColumns:
     @declared_attr.directive
     @classmethod
     def __table_args__(cls) -> tuple[Index, ...]:
-        # The frontend lists a site's latest viewable images: site, newest first, only with a jpg.
+        # One index for each query the readers send (LEGACY.md). jpg_medium_exists is a key column, not
+        # a partial-index predicate: PostgreSQL matches a key column to both the API's "IS true" and
+        # its "= true", while a partial index serves only the spelling it was declared with.
+        table = cls.__tablename__  # type: ignore[attr-defined]
         return (
+            # A site's newest exposures with a jpg (latest_images) and the newest of every site.
+            Index(f"ix_{table}_site_jpg_medium_exists_sort_date", "site", "jpg_medium_exists", "sort_date"),
+            # The same for one observer (latest_images?userid=).
             Index(
-                f"ix_{cls.__tablename__}_site_sort_date",  # type: ignore[attr-defined]
+                f"ix_{table}_site_user_id_jpg_medium_exists_sort_date",
                 "site",
-                text("sort_date DESC"),
-                postgresql_where=text("jpg_medium_exists"),
-                sqlite_where=text("jpg_medium_exists"),
+                "user_id",
+                "jpg_medium_exists",
+                "sort_date",
             ),
+            # The frontend's filtered query on every site load: a site's exposures in a capture window.
+            Index(f"ix_{table}_site_capture_date", "site", "capture_date"),
         )
 
 

@@ -34,6 +34,14 @@ IMAGES_COLUMNS = {
     "data_type": String,
 }
 
+# The readers' indexes (name suffix -> key columns): a partial index would serve only one of the
+# API's spellings of "has a jpg" (test_reader_queries.py shows each in use).
+READER_INDEXES = {
+    "site_jpg_medium_exists_sort_date": ["site", "jpg_medium_exists", "sort_date"],
+    "site_user_id_jpg_medium_exists_sort_date": ["site", "user_id", "jpg_medium_exists", "sort_date"],
+    "site_capture_date": ["site", "capture_date"],
+}
+
 
 def test_live_postgres_schema_has_every_images_column_constraint_and_index(postgres_url: str) -> None:
     upgrade(postgres_url)
@@ -51,10 +59,9 @@ def test_live_postgres_schema_has_every_images_column_constraint_and_index(postg
         unique = [c["column_names"] for c in inspector.get_unique_constraints(table)]
         assert ["base_filename"] in unique
         indexes = {index["name"]: index for index in inspector.get_indexes(table)}
-        by_site = indexes[f"ix_{table}_site_sort_date"]
-        assert by_site["column_names"] == ["site", "sort_date"]
-        assert by_site["column_sorting"] == {"sort_date": ("desc",)}
-        assert by_site["dialect_options"]["postgresql_where"] == "jpg_medium_exists"
+        for name, key in READER_INDEXES.items():
+            assert indexes[f"ix_{table}_{name}"]["column_names"] == key
+            assert "postgresql_where" not in indexes[f"ix_{table}_{name}"]["dialect_options"]
     ledger = {column["name"] for column in inspector.get_columns("object_ledger")}
     assert {"key", "etag", "size", "last_modified", "base_filename", "state", "reason", "run_id"} <= ledger
     engine.dispose()
