@@ -61,10 +61,11 @@ from photon_archive.aws.clients import client
 from photon_archive.catalog.engine import engine_for
 from photon_archive.catalog.models import ObjectState
 from photon_archive.catalog.schema import upgrade
-from photon_archive.catalog.store import LedgerRecord, record_objects
+from photon_archive.catalog.store import record_objects
 from photon_archive.definitions import resources_for
 from photon_archive.local.emulator import LOOPBACK, Emulator
 from photon_archive.local.provision import provision, set_bucket_notifications
+from photon_archive.records import LedgerRecord
 from photon_archive.sensors.delivery import Delivery
 from photon_archive.sensors.prefix_scan import ScanCursor, s3_prefix_scan
 from photon_archive.settings import Settings

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dagster import AssetKey, AssetMaterialization, AssetObservation, AssetSpec
 
-from photon_archive.ingest.batch import EXPOSURE_TABLE, INFO_PREFIX, BatchResult
+from photon_archive.ingest.decisions import EXPOSURE_TABLE, INFO_PREFIX, BatchResult
 
 S3_OBJECTS = AssetKey("s3_objects")
 INFO_CHANNELS = AssetKey("info_channels")

@@ -44,7 +44,8 @@ _REDUCTION = re.compile(r"[0-9]{2}")
 
 _PART_NAMES = ("site", "instrument", "date", "counter", "data type")
 
-_CATALOG_FLAGS = {
+# The catalog column each kind of file turns on (SPEC §1); other kinds turn on none.
+CATALOG_FLAGS = {
     FileKind.LARGE_FITS: "fits_01_exists",
     FileKind.SMALL_FITS: "fits_10_exists",
     FileKind.MEDIUM_JPG: "jpg_medium_exists",
@@ -77,7 +78,7 @@ class ObjectName:
     @property
     def catalog_flag(self) -> str | None:
         """The catalog column this file turns on; headers and unknown files turn on none."""
-        return _CATALOG_FLAGS.get(self.kind)
+        return CATALOG_FLAGS.get(self.kind)
 
     @property
     def makes_thumbnail(self) -> bool:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -12,21 +10,13 @@ from dagster import ConfigurableResource
 
 from photon_archive.aws.clients import client
 from photon_archive.errors import Rejected
+from photon_archive.records import ObjectInfo
 
 MISSING = ("NoSuchKey", "404", "NotFound")
 
 
 def is_missing(error: ClientError) -> bool:
     return str(error.response.get("Error", {}).get("Code")) in MISSING
-
-
-@dataclass(frozen=True)
-class ObjectInfo:
-    key: str
-    size: int
-    etag: str
-    last_modified: datetime
-    metadata: dict[str, str]
 
 
 class RangeReader:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -11,22 +10,7 @@ from dagster import ConfigurableResource
 
 from photon_archive.aws.clients import client
 from photon_archive.info_images import READER_PATH_FIELDS, InfoImageFile, metadata_pk
-
-
-@dataclass(frozen=True)
-class UploadLogItem:
-    site: str
-    filename: str  # the full key
-    upload_timestamp_s: int
-    expire_timestamp_s: int
-    size_bytes: int
-
-
-@dataclass(frozen=True)
-class ExpirationEntry:
-    base_filename: str
-    s3_directory: str
-    expiration_timestamp_s: int
+from photon_archive.records import ExpirationEntry, UploadLogItem
 
 
 class Tables(ConfigurableResource):  # type: ignore[type-arg]

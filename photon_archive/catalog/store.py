@@ -1,21 +1,14 @@
 """Atomic, order-independent writes to the catalog.
 
 Every object contributes to its exposure's row through one ``INSERT … ON CONFLICT (base_filename)
-DO UPDATE`` whose merge rules make the final row the same for every arrival order and interleaving:
-
-- flags only ever turn on here (a removal turns one off, and never creates a row);
-- the header columns come from the best header seen, ranked txt > large fits > small fits, so a
-  ``.txt`` replaces a header read from a fits file and never the other way round;
-- until a header arrives, ``capture_date``/``sort_date`` hold the earliest upload time seen.
-
-The rules live in SQL alone, so concurrent runs converge inside the database.
+DO UPDATE`` that carries the merge rules of ``rows.py`` into SQL, so that concurrent runs converge
+inside the database: the final row is the same for every arrival order and interleaving.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, Table, case, func, select, update
@@ -23,86 +16,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
 from photon_archive.catalog.models import AllskyImage, Image, LedgerEntry, ObjectState
+from photon_archive.catalog.rows import FLAGS, HEADER_COLUMNS, HEADER_RANK, UPLOAD_DATED, Contribution
+from photon_archive.records import KnownObject, LedgerRecord
 
 EXPOSURE_TABLES: dict[str, Table] = {
     "images": Image.__table__,  # type: ignore[dict-item]
     "allsky_images": AllskyImage.__table__,  # type: ignore[dict-item]
 }
-FLAGS = ("fits_01_exists", "fits_10_exists", "jpg_medium_exists", "jpg_small_exists")
-HEADER_COLUMNS = (
-    "capture_date",
-    "sort_date",
-    "right_ascension",
-    "declination",
-    "altitude",
-    "azimuth",
-    "header",
-    "filter_used",
-    "airmass",
-    "exposure_time",
-    "user_id",
-    "username",
-    "header_source",
-)
-# Which header wins when several files of an exposure carry one.
-HEADER_RANK = {"txt": 3, "large_fits": 2, "small_fits": 1}
-
-
-@dataclass(frozen=True)
-class Contribution:
-    """What one object adds to its exposure's row."""
-
-    base_filename: str
-    site: str
-    data_type: str
-    upload_time: datetime
-    flag: str | None = None
-    # Present when the object carried a header: column name -> value, including header_source.
-    header_columns: dict[str, object] | None = None
-
-    def values(self) -> dict[str, object]:
-        row: dict[str, object] = {
-            "base_filename": self.base_filename,
-            "site": self.site,
-            "data_type": self.data_type,
-            "capture_date": self.upload_time,
-            "sort_date": self.upload_time,
-            "header_source": None,
-        }
-        row.update({flag: flag == self.flag for flag in FLAGS})
-        row.update({column: None for column in HEADER_COLUMNS if column not in row})
-        if self.header_columns:
-            row.update(self.header_columns)
-        return row
-
-
-@dataclass(frozen=True)
-class LedgerRecord:
-    """One object's outcome, written with its run id."""
-
-    key: str
-    state: str
-    run_id: str | None
-    etag: str | None = None
-    size: int | None = None
-    last_modified: datetime | None = None
-    prefix: str | None = None
-    base_filename: str | None = None
-    reason: str | None = None
-    run_key: str | None = None
-
-
-@dataclass(frozen=True)
-class KnownObject:
-    """What the ledger holds of one key."""
-
-    etag: str | None
-    state: str
-    updated_at: datetime
-    run_key: str | None
-    last_modified: datetime | None = None  # of the version, or of the removal event
-
-
 def _insert(connection: Connection, table: Table):  # type: ignore[no-untyped-def]
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     return dialect.insert(table)
@@ -142,7 +62,7 @@ def upsert_exposures(connection: Connection, table_name: str, contributions: Ite
     assignments: dict[str, object] = {flag: table.c[flag] | new[flag] for flag in FLAGS}
     for column in HEADER_COLUMNS:
         keep: ColumnElement[object] = table.c[column]
-        if column in ("capture_date", "sort_date"):
+        if column in UPLOAD_DATED:
             keep = case((no_header_yet, _earlier(connection, table.c[column], new[column])), else_=keep)
         assignments[column] = case((wins, new[column]), else_=keep)
     assignments["site"] = func.coalesce(table.c.site, new.site)

@@ -33,7 +33,8 @@ from photon_archive.aws.queues import Datastream
 from photon_archive.aws.tables import Tables
 from photon_archive.catalog.resource import Catalog
 from photon_archive.headers import DEFAULT_LIMITS, DEFAULT_RIGHT_ASCENSION_UNIT, HeaderLimits
-from photon_archive.ingest.batch import BatchResult, IngestSettings, Services, ingest_batch
+from photon_archive.ingest.batch import Services, ingest_batch
+from photon_archive.ingest.decisions import BatchResult, IngestSettings
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef
 from photon_archive.retention import DEFAULT_EXPIRATION_RULES, parse_rules
 from photon_archive.thumbnails import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS

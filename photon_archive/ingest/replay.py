@@ -9,9 +9,10 @@ from photon_archive.aws.bucket import Bucket
 from photon_archive.aws.tables import Tables
 from photon_archive.catalog.models import ObjectState
 from photon_archive.catalog.resource import Catalog
-from photon_archive.catalog.store import KnownObject, known_objects
+from photon_archive.catalog.store import known_objects
 from photon_archive.errors import Rejected
-from photon_archive.ingest.batch import BatchResult, Services
+from photon_archive.ingest.batch import Services
+from photon_archive.ingest.decisions import BatchResult
 from photon_archive.ingest.job import (
     TRANSIENT_RETRY,
     IngestRules,
@@ -21,6 +22,7 @@ from photon_archive.ingest.job import (
 )
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef
 from photon_archive.naming import parse_key
+from photon_archive.records import KnownObject
 
 
 class ReplayConfig(Config):

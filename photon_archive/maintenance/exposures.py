@@ -37,7 +37,7 @@ from photon_archive.aws.tables import Tables
 from photon_archive.catalog.models import LedgerEntry
 from photon_archive.catalog.resource import Catalog
 from photon_archive.catalog.store import EXPOSURE_TABLES
-from photon_archive.ingest.batch import EXPOSURE_TABLE
+from photon_archive.ingest.decisions import EXPOSURE_TABLE
 from photon_archive.ingest.job import TRANSIENT_RETRY
 from photon_archive.maintenance.config import MaintenanceConfig, Retention, scheduled_job
 from photon_archive.maintenance.dynamodb import delete_if, number, scan

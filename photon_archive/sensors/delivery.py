@@ -18,19 +18,13 @@ from sqlalchemy import Engine
 
 from photon_archive.aws.bucket import Bucket
 from photon_archive.catalog.models import ObjectState
-from photon_archive.catalog.store import (
-    KnownObject,
-    LedgerRecord,
-    known_objects,
-    queued_under,
-    record_objects,
-    waiting_run_keys,
-)
+from photon_archive.catalog.store import known_objects, queued_under, record_objects, waiting_run_keys
 from photon_archive.errors import Rejected
 from photon_archive.events import MAX_MESSAGE_BYTES
 from photon_archive.ingest.job import ingest_run_config
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef, naive_utc
 from photon_archive.naming import parse_key
+from photon_archive.records import KnownObject, LedgerRecord
 
 TAG_SOURCE = "photon_archive/source"
 TAG_PREFIX = "photon_archive/prefix"

@@ -16,11 +16,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from dagster import DefaultSensorStatus, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
-from photon_archive.aws.bucket import Bucket, ObjectInfo
+from photon_archive.aws.bucket import Bucket
 from photon_archive.catalog.resource import Catalog
 from photon_archive.errors import Rejected
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef
 from photon_archive.naming import parse_key
+from photon_archive.records import ObjectInfo
 from photon_archive.sensors.delivery import Delivery, lost_requests, request_new, run_exists_in
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from photon_archive.aws.clients import client
-from photon_archive.catalog.store import FLAGS
+from photon_archive.catalog.rows import FLAGS
 from photon_archive.local.sample import SampleFile
 from photon_archive.naming import FileKind, parse_key, thumbnail_key
 from photon_archive_tests.archive import Archive

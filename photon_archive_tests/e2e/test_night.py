@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from photon_archive.aws.clients import client
-from photon_archive.catalog.store import FLAGS
+from photon_archive.catalog.rows import FLAGS
 from photon_archive.local.sample import sample_exposures
 from photon_archive.naming import parse_key
 from photon_archive_tests.archive import Archive

@@ -12,7 +12,7 @@ from typing import Any
 
 from dagster import DagsterEventType, ExecuteInProcessResult
 
-from photon_archive.catalog.store import FLAGS
+from photon_archive.catalog.rows import FLAGS
 from photon_archive_tests.archive import Archive
 from photon_archive_tests.e2e.night import NightWatch
 

@@ -16,6 +16,7 @@ from photon_archive.local.sample import sample_exposures
 from photon_archive.naming import parse_key, thumbnail_key
 from photon_archive.thumbnails import make_thumbnail
 from photon_archive_tests.archive import Archive
+from photon_archive_tests.ingest.test_decisions import ingest as decide
 
 NIGHT = date(2026, 11, 24)
 ROW_COLUMNS = (
@@ -173,3 +174,23 @@ def test_the_same_batch_twice_changes_nothing(archive: Archive) -> None:
     written = second.output_for_node("ingest_objects").thumbnails_written
     assert written == 0
     assert {r["run_id"] for r in archive.query("SELECT run_id FROM object_ledger")} == {second.run_id}
+
+
+def test_the_catalog_row_is_the_one_the_merge_rules_decide(archive: Archive) -> None:
+    """The SQL upsert and the merge rules of ``catalog/rows.py`` make the same row, order by order."""
+    ((base, refs),) = _upload_exposures(archive, 1, with_thumbnail=True).items()
+    s3 = client("s3")
+    files = {
+        r.key: (s3.get_object(Bucket=archive.settings.bucket, Key=r.key)["Body"].read(), r.last_modified)
+        for r in refs
+        if r.last_modified is not None
+    }
+    services = _services(archive)
+    for order in random.Random(11).sample(list(itertools.permutations(refs)), 6):
+        archive.query("DELETE FROM images RETURNING base_filename")
+        decided: dict[str, dict[str, object]] = {}
+        for ref in order:
+            ingest_batch([ref], services, "one-by-one")
+            decide([ref.key], decided, {}, files)
+        (row,) = archive.query(f"SELECT {ROW_COLUMNS} FROM images")
+        assert row == {column: decided[base][column] for column in row}, [r.key for r in order]

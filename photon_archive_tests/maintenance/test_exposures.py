@@ -9,9 +9,11 @@ from sqlalchemy import create_engine, text
 
 from photon_archive.aws.clients import client
 from photon_archive.catalog.engine import engine_for
-from photon_archive.catalog.store import Contribution, LedgerRecord, record_objects, upsert_exposures
+from photon_archive.catalog.rows import Contribution
+from photon_archive.catalog.store import record_objects, upsert_exposures
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef
 from photon_archive.maintenance.exposures import Aged, aged_exposures
+from photon_archive.records import LedgerRecord
 from photon_archive_tests.archive import Archive
 from photon_archive_tests.maintenance.runs import base_of, run, upload
 
