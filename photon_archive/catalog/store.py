@@ -23,6 +23,8 @@ EXPOSURE_TABLES: dict[str, Table] = {
     "images": Image.__table__,  # type: ignore[dict-item]
     "allsky_images": AllskyImage.__table__,  # type: ignore[dict-item]
 }
+
+
 def _insert(connection: Connection, table: Table):  # type: ignore[no-untyped-def]
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     return dialect.insert(table)

@@ -206,7 +206,6 @@ def test_a_creation_redelivered_after_the_removal_does_not_bring_the_object_back
     assert archive.row(parse_key(fits).base_filename)["fits_10_exists"] is False
 
 
-
 @pytest.mark.parametrize(
     "order",
     [("event", "listing", "event", "replay", "event"), ("listing", "event", "replay", "listing")],
