@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dagster import AssetKey, AssetMaterialization, AssetObservation, AssetSpec
 
-from photon_archive.ingest.decisions import EXPOSURE_TABLE, INFO_PREFIX, BatchResult
+from photon_archive.ingest.decisions import BatchResult
+from photon_archive.naming import EXPOSURE_TABLE, Prefix
 
 S3_OBJECTS = AssetKey("s3_objects")
 INFO_CHANNELS = AssetKey("info_channels")
@@ -17,7 +18,7 @@ THUMBNAILS = AssetKey("thumbnails")
 # Which asset the objects under each prefix become.
 PREFIX_ASSETS = {
     **{prefix: AssetKey(table) for prefix, table in EXPOSURE_TABLE.items()},
-    INFO_PREFIX: INFO_CHANNELS,
+    Prefix.INFO_IMAGES: INFO_CHANNELS,
 }
 
 asset_specs = [

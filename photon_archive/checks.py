@@ -21,10 +21,9 @@ from photon_archive.aws.tables import Tables
 from photon_archive.catalog.models import LedgerEntry, ObjectState
 from photon_archive.catalog.resource import Catalog
 from photon_archive.catalog.store import EXPOSURE_TABLES
-from photon_archive.ingest.decisions import EXPOSURE_TABLE
 from photon_archive.maintenance.config import Retention
 from photon_archive.maintenance.exposures import EXPIRY_INTERVAL, due_exposures
-from photon_archive.naming import THUMBNAIL_SOURCE_REDUCTION
+from photon_archive.naming import EXPOSURE_TABLE, THUMBNAIL_SOURCE_REDUCTION
 
 THUMBNAIL_GRACE = timedelta(minutes=10)
 REJECTION_WINDOW = timedelta(days=1)

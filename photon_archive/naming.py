@@ -18,6 +18,18 @@ from urllib.parse import unquote_plus
 from photon_archive.errors import Rejected
 
 
+class Prefix(StrEnum):
+    """The prefixes an observatory uploads to (SPEC §1), each with where its files are catalogued."""
+
+    DATA = "data"  # regular exposures: the images table
+    INFO_IMAGES = "info-images"  # info images: three channels per site in DynamoDB, no row
+    ALLSKY = "allsky"  # all-sky camera exposures: the allsky_images table
+
+
+# The catalog table of each prefix whose exposures have rows.
+EXPOSURE_TABLE: dict[str, str] = {Prefix.DATA: "images", Prefix.ALLSKY: "allsky_images"}
+
+
 class FileKind(StrEnum):
     """What a file is to the catalog, which decides the work it triggers and the flag it sets."""
 

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from photon_archive.events import MAX_MESSAGE_BYTES
 from photon_archive.headers import DEFAULT_LIMITS, DEFAULT_RIGHT_ASCENSION_UNIT, RIGHT_ASCENSION_UNITS
+from photon_archive.naming import Prefix
 from photon_archive.retention import DEFAULT_EXPIRATION_RULES
-from photon_archive.thumbnails import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
+from photon_archive.thumbnails import DEFAULT_HEIGHT, DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
 
 DEFAULT_STATE_DIR = ".photon_archive"
 
@@ -37,9 +38,9 @@ class Settings:
     upload_log_ttl_hours: float = 48.0
     info_image_ttl_hours: float = 48.0
     allsky_retention_days: float = 30.0
-    thumbnail_height: int = 128
+    thumbnail_height: int = DEFAULT_HEIGHT
     expiration_rules: str = DEFAULT_EXPIRATION_RULES
-    watched_prefixes: tuple[str, ...] = ("data", "info-images", "allsky")
+    watched_prefixes: tuple[str, ...] = tuple(Prefix)
     max_objects_per_run: int = 500
     requeue_after_minutes: float = 2.0
     right_ascension_unit: str = DEFAULT_RIGHT_ASCENSION_UNIT

@@ -24,6 +24,8 @@ from photon_archive.errors import Rejected
 
 # Comfortably above a full frame of the largest cameras in use (a 9576x6388 sensor is 61 Mpx) and below
 # Pillow's own bomb warning threshold (89.5 Mpx), so that threshold never refuses an image this limit allows.
+# SPEC §4: thumbnails are 128 px high unless configured otherwise.
+DEFAULT_HEIGHT: int = 128
 DEFAULT_MAX_PIXELS: int = 80_000_000
 # The largest source file handed to the thumbnailer: a medium jpg is a few megabytes, a full frame as a
 # high-quality JPEG or PNG a few tens.
@@ -42,7 +44,7 @@ _PILLOW_BOMB_MESSAGE = re.compile(r"\((\d+) pixels\) exceeds limit of (\d+) pixe
 
 
 def make_thumbnail(
-    data: bytes, height: int = 128, max_pixels: int = DEFAULT_MAX_PIXELS, quality: int = 85
+    data: bytes, height: int = DEFAULT_HEIGHT, max_pixels: int = DEFAULT_MAX_PIXELS, quality: int = 85
 ) -> bytes:
     """JPEG bytes of the upright picture, ``height`` pixels high with the aspect kept.
 
@@ -73,7 +75,7 @@ def thumbnail_size(full_size: tuple[int, int], height: int) -> tuple[int, int]:
 
 
 def decode_for_thumbnail(
-    data: bytes, height: int = 128, max_pixels: int = DEFAULT_MAX_PIXELS
+    data: bytes, height: int = DEFAULT_HEIGHT, max_pixels: int = DEFAULT_MAX_PIXELS
 ) -> tuple[Image.Image, tuple[int, int]]:
     """The upright RGB picture decoded at the smallest scale that still covers the thumbnail, and its
     upright full size read from the header.

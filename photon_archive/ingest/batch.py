@@ -30,9 +30,9 @@ from photon_archive.catalog.store import (
 from photon_archive.errors import Rejected
 from photon_archive.headers import ParsedHeader, parse_text_header, read_fits_header
 from photon_archive.ingest import decisions
-from photon_archive.ingest.decisions import EXPOSURE_TABLE, BatchResult, IngestSettings, Outcome, Work
+from photon_archive.ingest.decisions import BatchResult, IngestSettings, Outcome, Work
 from photon_archive.ingest.objects import ObjectRef
-from photon_archive.naming import thumbnail_key
+from photon_archive.naming import EXPOSURE_TABLE, thumbnail_key
 from photon_archive.records import ObjectInfo
 from photon_archive.thumbnails import make_thumbnail
 

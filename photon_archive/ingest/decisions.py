@@ -26,21 +26,18 @@ from photon_archive.headers import (
 )
 from photon_archive.info_images import CHANNEL_METADATA, InfoImageFile, channel_for, info_image_file
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef, naive_utc
-from photon_archive.naming import FileKind, ObjectName, parse_key, thumbnail_key
+from photon_archive.naming import EXPOSURE_TABLE, FileKind, ObjectName, Prefix, parse_key, thumbnail_key
 from photon_archive.records import ExpirationEntry, KnownObject, LedgerRecord, ObjectInfo, UploadLogItem
 from photon_archive.retention import expiry_seconds
-from photon_archive.thumbnails import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
+from photon_archive.thumbnails import DEFAULT_HEIGHT, DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
 
-# Where each watched prefix's exposures are catalogued; info images go to their channels instead.
-EXPOSURE_TABLE = {"data": "images", "allsky": "allsky_images"}
-INFO_PREFIX = "info-images"
-PREFIXES = (*EXPOSURE_TABLE, INFO_PREFIX)
+INFO_PREFIX = Prefix.INFO_IMAGES
 GONE = "no longer in the bucket when ingested"
 
 
 @dataclass(frozen=True)
 class IngestSettings:
-    thumbnail_height: int = 128
+    thumbnail_height: int = DEFAULT_HEIGHT
     max_image_pixels: int = DEFAULT_MAX_PIXELS
     max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES
     upload_log_ttl: timedelta = timedelta(hours=48)
@@ -125,7 +122,7 @@ def sort_refs(refs: Iterable[ObjectRef], run_id: str) -> Sorted:
     for ref in {ref.key: ref for ref in refs}.values():
         try:
             name = parse_key(ref.key)
-            if name.prefix not in PREFIXES:
+            if name.prefix not in set(Prefix):
                 raise Rejected(f"prefix '{name.prefix}' is not one this ingest catalogs")
         except Rejected as rejection:
             ledger.append(_ref_record(ref, None, ObjectState.REJECTED, run_id, rejection.reason))
@@ -410,7 +407,7 @@ def expiration_entries(
     earliest: dict[str, tuple[int, ObjectName]] = {}
     for outcome in outcomes:
         name = outcome.name
-        if outcome.state is not ObjectState.INGESTED or name.prefix != "data":
+        if outcome.state is not ObjectState.INGESTED or name.prefix != Prefix.DATA:
             continue
         lifetime = expiry_seconds(name.site, name.data_type, rules)
         if lifetime is None:

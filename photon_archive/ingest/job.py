@@ -37,7 +37,7 @@ from photon_archive.ingest.batch import Services, ingest_batch
 from photon_archive.ingest.decisions import BatchResult, IngestSettings
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef
 from photon_archive.retention import DEFAULT_EXPIRATION_RULES, parse_rules
-from photon_archive.thumbnails import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
+from photon_archive.thumbnails import DEFAULT_HEIGHT, DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
 
 # Objects per catalog transaction: bounded so a large replay never holds one huge transaction.
 BATCH_OBJECTS = 500
@@ -96,7 +96,7 @@ def ingest_run_config(refs: list[ObjectRef]) -> dict[str, Any]:
 class IngestRules(ConfigurableResource):  # type: ignore[type-arg]
     """The configurable rules of the ingest (thumbnail size, limits, lifetimes)."""
 
-    thumbnail_height: int = 128
+    thumbnail_height: int = DEFAULT_HEIGHT
     max_image_pixels: int = DEFAULT_MAX_PIXELS
     max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES
     max_header_text_bytes: int = DEFAULT_LIMITS.max_header_text_bytes

@@ -21,7 +21,7 @@ from photon_archive.ingest.job import (
     run_batches,
 )
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef
-from photon_archive.naming import parse_key
+from photon_archive.naming import Prefix, parse_key
 from photon_archive.records import KnownObject
 
 
@@ -29,7 +29,7 @@ class ReplayConfig(Config):
     """What to re-ingest. Without ``force``, objects the ledger has ingested at their current
     version are left alone; with it, everything selected is ingested again and thumbnails remade."""
 
-    prefix: str = "data"
+    prefix: str = Prefix.DATA.value
     site: str = ""  # every site when empty
     first_night: str = ""  # YYYY-MM-DD, from the object name; open when empty
     last_night: str = ""

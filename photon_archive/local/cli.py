@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 
 from photon_archive.catalog.schema import upgrade
+from photon_archive.naming import Prefix
 from photon_archive.settings import Settings
 
 DEFAULT_EMULATOR_PORT = 4566
@@ -50,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sample = commands.add_parser("upload-sample", help="upload sample exposures the way an observatory does")
     sample.add_argument("--site", default="sro")
     sample.add_argument("--exposures", type=int, default=10)
-    sample.add_argument("--prefix", default="data", choices=["data", "info-images", "allsky"])
+    sample.add_argument("--prefix", default=Prefix.DATA.value, choices=[p.value for p in Prefix])
     sample.add_argument("--data-type", default="EX")
     sample.add_argument("--channel", type=int, choices=[1, 2, 3])
     sample.add_argument("--night", type=date.fromisoformat, help="YYYY-MM-DD (default: last night)")
@@ -58,9 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "upload-sample":
-        if args.channel is not None and args.prefix != "info-images":
+        if args.channel is not None and args.prefix != Prefix.INFO_IMAGES:
             parser.error("--channel goes with --prefix info-images")
-        if args.prefix == "info-images" and args.channel is None:
+        if args.prefix == Prefix.INFO_IMAGES and args.channel is None:
             args.channel = 1
     settings = Settings.from_env()
     if args.command == "dev":
@@ -155,8 +156,8 @@ def run_dev(settings: Settings, port: int, emulator_port: int, exposures: int) -
         print(f"Dagster UI on http://127.0.0.1:{port}", flush=True)
         if exposures > 0:
             keys = upload_sample(settings, count=exposures)
-            keys += upload_sample(settings, count=1, prefix="info-images", channel=1)
-            keys += upload_sample(settings, count=2, prefix="allsky")
+            keys += upload_sample(settings, count=1, prefix=Prefix.INFO_IMAGES, channel=1)
+            keys += upload_sample(settings, count=2, prefix=Prefix.ALLSKY)
             print(f"uploaded a night of sample data: {len(keys)} objects", flush=True)
         _wait_for_signal(dagster)
     finally:

@@ -30,6 +30,7 @@ from astropy.io import fits
 from PIL import Image
 
 from photon_archive.errors import Rejected
+from photon_archive.naming import Prefix
 
 ALL_FILES: tuple[str, ...] = ("txt", "fits_large", "fits_small", "jpg")
 """The file roles of one exposure, in the order an observatory uploads them (header first)."""
@@ -44,10 +45,10 @@ JPEG_SIZE: tuple[int, int] = (768, 512)
 """(width, height) of the medium JPEG, the same field as the FITS images."""
 
 DEFAULT_INSTRUMENT = "kb001ms"
-DEFAULT_INSTRUMENTS: dict[str, str] = {"allsky": "sq01"}
+DEFAULT_INSTRUMENTS: dict[str, str] = {Prefix.ALLSKY: "sq01"}
 """The camera each prefix usually comes from, used when the caller names none."""
 
-INFO_PREFIX = "info-images"
+INFO_PREFIX = Prefix.INFO_IMAGES
 INFO_CHANNELS = (1, 2, 3)
 
 _ROLES: dict[str, tuple[str, str, str]] = {
@@ -207,7 +208,7 @@ def observatory_header(
 def sample_exposures(
     site: str = "sro",
     count: int = 10,
-    prefix: str = "data",
+    prefix: str = Prefix.DATA,
     data_type: str = "EX",
     channel: int | None = None,
     instrument: str | None = None,

@@ -18,8 +18,9 @@ from photon_archive.ingest.job import TRANSIENT_RETRY
 from photon_archive.maintenance.config import MaintenanceConfig, Retention, scheduled_job
 from photon_archive.maintenance.exposures import aged_exposures, delete_exposure
 from photon_archive.maintenance.report import Deletions
+from photon_archive.naming import Prefix
 
-PREFIX = "allsky"
+PREFIX = Prefix.ALLSKY
 
 
 @op(retry_policy=TRANSIENT_RETRY)

@@ -37,11 +37,11 @@ from photon_archive.aws.tables import Tables
 from photon_archive.catalog.models import LedgerEntry
 from photon_archive.catalog.resource import Catalog
 from photon_archive.catalog.store import EXPOSURE_TABLES
-from photon_archive.ingest.decisions import EXPOSURE_TABLE
 from photon_archive.ingest.job import TRANSIENT_RETRY
 from photon_archive.maintenance.config import MaintenanceConfig, Retention, scheduled_job
 from photon_archive.maintenance.dynamodb import delete_if, number, scan
 from photon_archive.maintenance.report import Deletions
+from photon_archive.naming import EXPOSURE_TABLE, Prefix
 from photon_archive.retention import expiry_seconds
 
 
@@ -76,19 +76,22 @@ def due_exposures(
         FilterExpression="expiration_timestamp_s <= :now",
         ExpressionAttributeValues={":now": number(now_s)},
     ):
-        directory = item.get("s3_directory", {}).get("S", "data")
+        directory = item.get("s3_directory", {}).get("S", Prefix.DATA)
         base = item["pk"]["S"]
         due[(directory, base)] = Due(directory, base, int(item["expiration_timestamp_s"]["N"]), True)
     if rules:
         shortest = timedelta(seconds=min(rules.values()))
         with engine.connect() as connection:
-            aged = aged_exposures(connection, "data", now - shortest, {data_type for _, data_type in rules})
+            aged = aged_exposures(
+                connection, Prefix.DATA, now - shortest, {data_type for _, data_type in rules}
+            )
         for exposure in aged:
             lifetime = expiry_seconds(exposure.site, exposure.data_type, rules)
             if lifetime is not None and exposure.first_upload + lifetime <= now_s:
                 expired_at = exposure.first_upload + lifetime
                 due.setdefault(
-                    ("data", exposure.base_filename), Due("data", exposure.base_filename, expired_at, False)
+                    (Prefix.DATA, exposure.base_filename),
+                    Due(Prefix.DATA, exposure.base_filename, expired_at, False),
                 )
     return sorted(due.values(), key=lambda d: (d.expired_at, d.s3_directory, d.base_filename))
 

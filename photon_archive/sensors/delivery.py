@@ -23,7 +23,7 @@ from photon_archive.errors import Rejected
 from photon_archive.events import MAX_MESSAGE_BYTES
 from photon_archive.ingest.job import ingest_run_config
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef, naive_utc
-from photon_archive.naming import parse_key
+from photon_archive.naming import Prefix, parse_key
 from photon_archive.records import KnownObject, LedgerRecord
 
 TAG_SOURCE = "photon_archive/source"
@@ -35,7 +35,7 @@ TAG_OBJECTS = "photon_archive/objects"
 class Delivery(ConfigurableResource):  # type: ignore[type-arg]
     """How much one sensor tick and one run take on."""
 
-    watched_prefixes: list[str] = ["data", "info-images", "allsky"]
+    watched_prefixes: list[str] = [prefix.value for prefix in Prefix]
     max_objects_per_run: int = 500
     max_event_message_bytes: int = MAX_MESSAGE_BYTES
     tick_seconds: float = 20.0
