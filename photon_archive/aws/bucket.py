@@ -1,4 +1,8 @@
-"""The observatory bucket: reads bounded in size, ranged reads for headers, thumbnail writes."""
+"""The observatory bucket: reads bounded in size, ranged reads for headers, thumbnail writes.
+
+Every call raises the project's failure classes (``errors.py``) in place of botocore's; an object
+that is not there is an answer, not a failure: ``head`` returns None and a read raises ``ObjectGone``.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,23 @@ from typing import Any
 from botocore.exceptions import ClientError
 from dagster import ConfigurableResource
 
-from photon_archive.aws.clients import client
-from photon_archive.errors import Rejected
+from photon_archive.aws.clients import client, translated
+from photon_archive.errors import Misconfigured, Rejected, Transient
 from photon_archive.records import ObjectInfo
 
 MISSING = ("NoSuchKey", "404", "NotFound")
 
 
+class ObjectGone(Exception):
+    """The object was deleted before it could be read: the batch records it as vanished."""
+
+
 def is_missing(error: ClientError) -> bool:
     return str(error.response.get("Error", {}).get("Code")) in MISSING
+
+
+def _where(bucket: str) -> str:
+    return f"S3 bucket {bucket}"
 
 
 class RangeReader:
@@ -59,8 +71,16 @@ class RangeReader:
         return len(data)
 
     def _get(self, start: int, end: int) -> bytes:
-        response = client("s3").get_object(Bucket=self.bucket, Key=self.key, Range=f"bytes={start}-{end - 1}")
-        data: bytes = response["Body"].read()
+        with translated(_where(self.bucket)):
+            try:
+                response = client("s3").get_object(
+                    Bucket=self.bucket, Key=self.key, Range=f"bytes={start}-{end - 1}"
+                )
+            except ClientError as error:
+                if is_missing(error):
+                    raise ObjectGone(self.key) from error
+                raise
+            data: bytes = response["Body"].read()
         self.bytes_fetched += len(data)
         return data
 
@@ -71,12 +91,13 @@ class Bucket(ConfigurableResource):  # type: ignore[type-arg]
     bucket: str
 
     def head(self, key: str) -> ObjectInfo | None:
-        try:
-            response = client("s3").head_object(Bucket=self.bucket, Key=key)
-        except ClientError as error:
-            if is_missing(error):
-                return None
-            raise
+        with translated(_where(self.bucket)):
+            try:
+                response = client("s3").head_object(Bucket=self.bucket, Key=key)
+            except ClientError as error:
+                if is_missing(error):
+                    return None
+                raise
         return ObjectInfo(
             key=key,
             size=int(response["ContentLength"]),
@@ -90,21 +111,28 @@ class Bucket(ConfigurableResource):  # type: ignore[type-arg]
 
         ``limit`` names the setting that ``max_bytes`` comes from, so the rejection says what to change.
         """
-        response = client("s3").get_object(Bucket=self.bucket, Key=key)
-        size = int(response["ContentLength"])
-        if size > max_bytes:
-            response["Body"].close()
-            raise Rejected(f"object is {size:,} bytes, above the limit of {max_bytes:,} bytes ({limit})")
-        data: bytes = response["Body"].read()
+        with translated(_where(self.bucket)):
+            try:
+                response = client("s3").get_object(Bucket=self.bucket, Key=key)
+            except ClientError as error:
+                if is_missing(error):
+                    raise ObjectGone(key) from error
+                raise
+            size = int(response["ContentLength"])
+            if size > max_bytes:
+                response["Body"].close()
+                raise Rejected(f"object is {size:,} bytes, above the limit of {max_bytes:,} bytes ({limit})")
+            data: bytes = response["Body"].read()
         return data
 
     def open_range(self, key: str, size: int) -> RangeReader:
         return RangeReader(self.bucket, key, size)
 
     def put(self, key: str, body: bytes, content_type: str, metadata: dict[str, str] | None = None) -> None:
-        client("s3").put_object(
-            Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, Metadata=metadata or {}
-        )
+        with translated(_where(self.bucket)):
+            client("s3").put_object(
+                Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, Metadata=metadata or {}
+            )
 
     def list_objects(
         self, prefix: str, start_after: str = "", limit: int | None = None
@@ -115,25 +143,32 @@ class Bucket(ConfigurableResource):  # type: ignore[type-arg]
         pages = paginator.paginate(
             Bucket=self.bucket, Prefix=prefix, StartAfter=start_after, PaginationConfig=pagination
         )
-        for page in pages:
-            for item in page.get("Contents", []):
-                yield ObjectInfo(
-                    key=item["Key"],
-                    size=int(item["Size"]),
-                    etag=str(item["ETag"]).strip('"'),
-                    last_modified=item["LastModified"],
-                    metadata={},
-                )
+        with translated(_where(self.bucket)):
+            for page in pages:
+                for item in page.get("Contents", []):
+                    yield ObjectInfo(
+                        key=item["Key"],
+                        size=int(item["Size"]),
+                        etag=str(item["ETag"]).strip('"'),
+                        last_modified=item["LastModified"],
+                        metadata={},
+                    )
 
     def delete(self, keys: list[str]) -> int:
         """Delete ``keys`` (1,000 per request); a key already gone counts as deleted."""
         s3 = client("s3")
         for start in range(0, len(keys), 1000):
             chunk = keys[start : start + 1000]
-            response = s3.delete_objects(
-                Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True}
-            )
+            with translated(_where(self.bucket)):
+                response = s3.delete_objects(
+                    Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True}
+                )
             errors = response.get("Errors", [])
             if errors:
-                raise RuntimeError(f"S3 refused to delete {len(errors)} objects, e.g. {errors[0]}")
+                said = (
+                    f"S3 refused to delete {len(errors)} objects of {_where(self.bucket)}, e.g. {errors[0]}"
+                )
+                if str(errors[0].get("Code")) in ("AccessDenied", "403"):
+                    raise Misconfigured(said)
+                raise Transient(said)
         return len(keys)

@@ -1,4 +1,7 @@
-"""The two queues: S3 object events in, datastream notifications out."""
+"""The two queues: S3 object events in, datastream notifications out.
+
+Every call raises the project's failure classes (``errors.py``) in place of botocore's.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ from typing import Any
 
 from dagster import ConfigurableResource
 
-from photon_archive.aws.clients import client
+from photon_archive.aws.clients import client, translated
+from photon_archive.errors import Transient
 
 SQS_BATCH = 10  # the most SendMessageBatch / DeleteMessageBatch take
 
@@ -37,14 +41,18 @@ class Datastream(ConfigurableResource):  # type: ignore[type-arg]
         if not messages:
             return 0
         sqs = client("sqs")
-        url = queue_url(self.queue_name)
-        for start in range(0, len(messages), SQS_BATCH):
-            chunk = messages[start : start + SQS_BATCH]
-            entries = [{"Id": str(i), "MessageBody": json.dumps(m)} for i, m in enumerate(chunk)]
-            response = sqs.send_message_batch(QueueUrl=url, Entries=entries)
-            failed = response.get("Failed", [])
-            if failed:
-                raise RuntimeError(f"the datastream queue refused {len(failed)} messages: {failed[0]}")
+        with translated(_where(self.queue_name)):
+            url = queue_url(self.queue_name)
+            for start in range(0, len(messages), SQS_BATCH):
+                chunk = messages[start : start + SQS_BATCH]
+                entries = [{"Id": str(i), "MessageBody": json.dumps(m)} for i, m in enumerate(chunk)]
+                response = sqs.send_message_batch(QueueUrl=url, Entries=entries)
+                failed = response.get("Failed", [])
+                if failed:
+                    said = f"{_where(self.queue_name)} refused {len(failed)} messages: {failed[0]}"
+                    if any(entry.get("SenderFault") for entry in failed):
+                        raise RuntimeError(said)  # a message we made wrong: a bug
+                    raise Transient(said)
         return len(messages)
 
 
@@ -64,15 +72,17 @@ class EventQueue(ConfigurableResource):  # type: ignore[type-arg]
     def receive(self, max_messages: int, seconds: float) -> list[ReceivedMessage]:
         """Up to ``max_messages``, for at most about ``seconds``; stops early when the queue is empty."""
         sqs = client("sqs")
-        url = queue_url(self.queue_name)
+        with translated(_where(self.queue_name)):
+            url = queue_url(self.queue_name)
         deadline = time.monotonic() + seconds
         received: list[ReceivedMessage] = []
         while len(received) < max_messages and time.monotonic() < deadline:
-            response = sqs.receive_message(
-                QueueUrl=url,
-                MaxNumberOfMessages=min(SQS_BATCH, max_messages - len(received)),
-                WaitTimeSeconds=0,
-            )
+            with translated(_where(self.queue_name)):
+                response = sqs.receive_message(
+                    QueueUrl=url,
+                    MaxNumberOfMessages=min(SQS_BATCH, max_messages - len(received)),
+                    WaitTimeSeconds=0,
+                )
             messages = response.get("Messages", [])
             if not messages:
                 break
@@ -81,17 +91,23 @@ class EventQueue(ConfigurableResource):  # type: ignore[type-arg]
 
     def delete(self, messages: Sequence[ReceivedMessage]) -> None:
         sqs = client("sqs")
-        url = queue_url(self.queue_name)
-        for start in range(0, len(messages), SQS_BATCH):
-            chunk = messages[start : start + SQS_BATCH]
-            entries = [{"Id": str(i), "ReceiptHandle": m.receipt_handle} for i, m in enumerate(chunk)]
-            sqs.delete_message_batch(QueueUrl=url, Entries=entries)
+        with translated(_where(self.queue_name)):
+            url = queue_url(self.queue_name)
+            for start in range(0, len(messages), SQS_BATCH):
+                chunk = messages[start : start + SQS_BATCH]
+                entries = [{"Id": str(i), "ReceiptHandle": m.receipt_handle} for i, m in enumerate(chunk)]
+                sqs.delete_message_batch(QueueUrl=url, Entries=entries)
 
     def dead_letter(self, message: ReceivedMessage, reason: str) -> None:
         """Move a message no retry can fix to the dead-letter queue, with the reason beside it."""
-        client("sqs").send_message(
-            QueueUrl=queue_url(self.dead_letter_queue_name),
-            MessageBody=message.body,
-            MessageAttributes={"reason": {"DataType": "String", "StringValue": reason[:1000]}},
-        )
+        with translated(_where(self.dead_letter_queue_name)):
+            client("sqs").send_message(
+                QueueUrl=queue_url(self.dead_letter_queue_name),
+                MessageBody=message.body,
+                MessageAttributes={"reason": {"DataType": "String", "StringValue": reason[:1000]}},
+            )
         self.delete([message])
+
+
+def _where(queue_name: str) -> str:
+    return f"SQS queue {queue_name}"

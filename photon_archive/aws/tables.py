@@ -1,16 +1,54 @@
-"""The three DynamoDB tables other services read: upload log, expiration tracker, info images."""
+"""The three DynamoDB tables other services read: upload log, expiration tracker, info images.
+
+DynamoDB's expression language is spoken here and nowhere else: the ingest and the maintenance jobs
+call methods named for what they mean. Every call raises the project's failure classes
+(``errors.py``) in place of botocore's; a failed condition is an answer, handled here.
+
+Every maintenance delete is conditional on the item still being due, so an item the ingest rewrote
+between the scan and the delete (a new exposure on a channel, a file uploaded again) is left alone,
+and an item already gone is simply not deleted again.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 from dagster import ConfigurableResource
 
-from photon_archive.aws.clients import client
+from photon_archive.aws.clients import client, translated
+from photon_archive.errors import Transient
 from photon_archive.info_images import READER_PATH_FIELDS, InfoImageFile, metadata_pk
+from photon_archive.naming import Prefix
 from photon_archive.records import ExpirationEntry, UploadLogItem
+
+# The attributes that make an upload-log item's key: the one place a delete takes its key from.
+UPLOAD_LOG_KEY = ("site", "filename")
+# The attributes of a channel item that hold the keys of its objects end so.
+PATH_SUFFIX = "_file_path"
+
+
+@dataclass(frozen=True)
+class LoggedUpload:
+    """A ``recent-uploads-log`` item as the expiry reads it."""
+
+    site: str
+    filename: str
+    expire_timestamp_s: int
+    key: dict[str, Any]  # the item's DynamoDB key, as the table's key schema names it
+
+
+@dataclass(frozen=True)
+class ChannelItem:
+    """An info-image channel item (``{site}#{channel}``) as the expiry reads it."""
+
+    pk: str
+    base_filename: str
+    expiration_timestamp: int
+    paths: tuple[str, ...]  # the object keys its ``*_file_path`` attributes hold
 
 
 class Tables(ConfigurableResource):  # type: ignore[type-arg]
@@ -19,6 +57,10 @@ class Tables(ConfigurableResource):  # type: ignore[type-arg]
     upload_log: str
 
     def log_uploads(self, items: Sequence[UploadLogItem]) -> int:
+        with translated(_where(self.upload_log)):
+            return self._log_uploads(items)
+
+    def _log_uploads(self, items: Sequence[UploadLogItem]) -> int:
         """Write upload-log items 25 to a request (keyed by site and key, so rewrites are harmless)."""
         unique = {(item.site, item.filename): item for item in items}
         if not unique:
@@ -51,27 +93,31 @@ class Tables(ConfigurableResource):  # type: ignore[type-arg]
         The conditional write keeps whichever expiry is earliest, so the entry is the same whatever
         order the exposure's files are processed in, and a later file never extends it.
         """
-        try:
-            client("dynamodb").update_item(
-                TableName=self.expiration_tracker,
-                Key={"pk": {"S": entry.base_filename}},
-                UpdateExpression="SET s3_directory = :d, expiration_timestamp_s = :t",
-                ConditionExpression="attribute_not_exists(pk) OR expiration_timestamp_s > :t",
-                ExpressionAttributeValues={
-                    ":d": {"S": entry.s3_directory},
-                    ":t": {"N": str(entry.expiration_timestamp_s)},
-                },
-            )
-        except ClientError as error:
-            _unless_condition_failed(error)
+        with translated(_where(self.expiration_tracker)):
+            try:
+                client("dynamodb").update_item(
+                    TableName=self.expiration_tracker,
+                    Key={"pk": {"S": entry.base_filename}},
+                    UpdateExpression="SET s3_directory = :d, expiration_timestamp_s = :t",
+                    ConditionExpression="attribute_not_exists(pk) OR expiration_timestamp_s > :t",
+                    ExpressionAttributeValues={
+                        ":d": {"S": entry.s3_directory},
+                        ":t": {"N": str(entry.expiration_timestamp_s)},
+                    },
+                )
+            except ClientError as error:
+                _unless_condition_failed(error)
 
     def site_metadata(self, site: str) -> dict[str, str]:
         """The ``{site}#metadata`` item the upload API writes (``channel1..3`` = base filename)."""
-        item = (
-            client("dynamodb")
-            .get_item(TableName=self.info_images, Key={"pk": {"S": metadata_pk(site)}}, ConsistentRead=True)
-            .get("Item", {})
-        )
+        with translated(_where(self.info_images)):
+            item = (
+                client("dynamodb")
+                .get_item(
+                    TableName=self.info_images, Key={"pk": {"S": metadata_pk(site)}}, ConsistentRead=True
+                )
+                .get("Item", {})
+            )
         return {name: value["S"] for name, value in item.items() if "S" in value}
 
     def write_info_image(self, file: InfoImageFile, expiration_timestamp: int) -> str:
@@ -81,6 +127,10 @@ class Tables(ConfigurableResource):  # type: ignore[type-arg]
         replaces the item whole; an older one leaves it. Both writes are conditional, so concurrent
         runs end with the newest exposure, whole, whatever the interleaving.
         """
+        with translated(_where(self.info_images)):
+            return self._write_info_image(file, expiration_timestamp)
+
+    def _write_info_image(self, file: InfoImageFile, expiration_timestamp: int) -> str:
         dynamodb = client("dynamodb")
         for _ in range(10):
             try:
@@ -99,7 +149,7 @@ class Tables(ConfigurableResource):  # type: ignore[type-arg]
             if current.get("exposure_order", {}).get("S", "") > file.exposure_order:
                 return "superseded"
             # The same exposure was put there meanwhile, by another run: add to it.
-        raise RuntimeError(f"info-image channel {file.pk} kept changing under {file.key}")
+        raise Transient(f"info-image channel {file.pk} kept changing under {file.key}")
 
     def _add_to_item(self, file: InfoImageFile, expiration_timestamp: int) -> dict[str, Any]:
         names = {f"#path{number}": field for number, field in enumerate(file.path_fields)}
@@ -147,8 +197,125 @@ class Tables(ConfigurableResource):  # type: ignore[type-arg]
             "ExpressionAttributeValues": {":order": {"S": file.exposure_order}},
         }
 
+    # --- what maintenance deletes -------------------------------------------------------------
+
+    def expired_upload_log_items(self, now: datetime) -> Iterator[LoggedUpload]:
+        """Every upload-log item whose ``expire_timestamp_s`` is at or before ``now``."""
+        names = {f"#key{number}": attribute for number, attribute in enumerate(UPLOAD_LOG_KEY)}
+        names["#expires"] = "expire_timestamp_s"
+        items = self._scan(
+            self.upload_log,
+            FilterExpression="#expires <= :now",
+            ProjectionExpression=", ".join(names),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={":now": _number(_seconds(now))},
+        )
+        for item in items:
+            yield LoggedUpload(
+                site=item["site"]["S"],
+                filename=item["filename"]["S"],
+                expire_timestamp_s=int(item["expire_timestamp_s"]["N"]),
+                key={attribute: item[attribute] for attribute in UPLOAD_LOG_KEY},
+            )
+
+    def delete_upload_log_item_if_expired(self, item: LoggedUpload, now: datetime) -> bool:
+        """Delete the item unless it was written again since (a file uploaded again keeps its item)."""
+        return self._delete_if(
+            self.upload_log, item.key, "expire_timestamp_s <= :now", {":now": _number(_seconds(now))}
+        )
+
+    def expired_channels(self, now: datetime) -> Iterator[ChannelItem]:
+        """Every channel item past its ``expiration_timestamp`` at ``now``; never a site's
+        ``{site}#metadata`` item, which the upload API writes."""
+        items = self._scan(
+            self.info_images,
+            FilterExpression="expiration_timestamp <= :now",
+            ExpressionAttributeValues={":now": _number(_seconds(now))},
+        )
+        for item in items:
+            pk = item["pk"]["S"]
+            if pk == metadata_pk(pk.rpartition("#")[0]) or "base_filename" not in item:
+                continue
+            paths = [
+                value["S"] for name, value in item.items() if name.endswith(PATH_SUFFIX) and "S" in value
+            ]
+            yield ChannelItem(
+                pk=pk,
+                base_filename=item["base_filename"]["S"],
+                expiration_timestamp=int(item["expiration_timestamp"]["N"]),
+                paths=tuple(sorted(set(paths))),
+            )
+
+    def delete_channel_if_still_expired(self, channel: ChannelItem, now: datetime) -> bool:
+        """Delete the item if it still shows the same exposure, still expired: a newer exposure that
+        took the channel since stays."""
+        return self._delete_if(
+            self.info_images,
+            {"pk": {"S": channel.pk}},
+            "expiration_timestamp <= :now AND base_filename = :base",
+            {":now": _number(_seconds(now)), ":base": {"S": channel.base_filename}},
+        )
+
+    def expired_exposure_entries(self, now: datetime) -> Iterator[ExpirationEntry]:
+        """Every expiration-tracker entry whose ``expiration_timestamp_s`` is at or before ``now``."""
+        items = self._scan(
+            self.expiration_tracker,
+            FilterExpression="expiration_timestamp_s <= :now",
+            ExpressionAttributeValues={":now": _number(_seconds(now))},
+        )
+        for item in items:
+            yield ExpirationEntry(
+                base_filename=item["pk"]["S"],
+                s3_directory=item.get("s3_directory", {}).get("S", Prefix.DATA),
+                expiration_timestamp_s=int(item["expiration_timestamp_s"]["N"]),
+            )
+
+    def delete_expiration_entry_if_expired(self, base_filename: str, now: datetime) -> bool:
+        """Delete the exposure's entry if it is still expired at ``now``."""
+        return self._delete_if(
+            self.expiration_tracker,
+            {"pk": {"S": base_filename}},
+            "expiration_timestamp_s <= :now",
+            {":now": _number(_seconds(now))},
+        )
+
+    def _scan(self, table: str, **arguments: Any) -> Iterator[dict[str, Any]]:
+        """Every item of ``table`` that passes the scan's filter, page after page."""
+        pages = (
+            client("dynamodb")
+            .get_paginator("scan")
+            .paginate(TableName=table, ConsistentRead=True, **arguments)
+        )
+        with translated(_where(table)):
+            for page in pages:
+                yield from page.get("Items", [])
+
+    def _delete_if(self, table: str, key: dict[str, Any], condition: str, values: dict[str, Any]) -> bool:
+        """Delete the item if ``condition`` still holds; False when it does not or the item is gone."""
+        with translated(_where(table)):
+            try:
+                client("dynamodb").delete_item(
+                    TableName=table, Key=key, ConditionExpression=condition, ExpressionAttributeValues=values
+                )
+            except ClientError as error:
+                _unless_condition_failed(error)
+                return False
+        return True
+
 
 INFO_FLAGS = tuple(READER_PATH_FIELDS)
+
+
+def _where(table: str) -> str:
+    return f"DynamoDB table {table}"
+
+
+def _number(value: int) -> dict[str, str]:
+    return {"N": str(value)}
+
+
+def _seconds(moment: datetime) -> int:
+    return int(moment.timestamp())
 
 
 def _header_map(header: dict[str, str]) -> dict[str, Any]:

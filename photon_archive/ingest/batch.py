@@ -2,9 +2,9 @@
 
 The order of writes is the contract: S3 work (thumbnails) and DynamoDB items first, then one
 catalog transaction that holds the rows and the ledger together, and only after it commits are
-the datastream notifications sent (the job's next step). A failure a rerun can fix propagates (the
-step retries); a failure no rerun can fix becomes the object's recorded rejection and the batch
-goes on.
+the datastream notifications sent (the job's next step). A failure of the world or the deployment
+(``Transient``, ``Misconfigured``) propagates to the step's contract; a failure of one object's bytes
+becomes its recorded rejection and the batch goes on.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy import Engine
 
-from photon_archive.aws.bucket import Bucket, is_missing
+from photon_archive.aws.bucket import Bucket, ObjectGone
 from photon_archive.aws.tables import Tables
 from photon_archive.catalog.store import (
     clear_flags,
@@ -27,7 +27,7 @@ from photon_archive.catalog.store import (
     record_objects,
     upsert_exposures,
 )
-from photon_archive.errors import Rejected
+from photon_archive.errors import Misconfigured, Rejected, Transient
 from photon_archive.headers import ParsedHeader, parse_text_header, read_fits_header
 from photon_archive.ingest import decisions
 from photon_archive.ingest.decisions import BatchResult, IngestSettings, Outcome, Work
@@ -113,12 +113,10 @@ def _examine(work: Work, services: Services) -> Outcome:
         return decisions.examined(work, parsed, written, services.settings)
     except Rejected as rejection:
         return decisions.refused(work, rejection.reason)
-    except ClientError as error:
-        if not is_missing(error):
-            raise
+    except ObjectGone:
         return decisions.vanished(work)
-    except BotoCoreError:
-        raise
+    except (Transient, Misconfigured, ClientError, BotoCoreError):
+        raise  # the world, the deployment or a request of ours, not this object: the step decides
     except Exception as error:  # noqa: BLE001 - an unforeseen input must not sink the batch
         log.exception("unexpected failure on %s", work.name.key)
         return decisions.failed(work, error)

@@ -2,26 +2,20 @@
 
 Two steps, so that "re-execute from failure" after a datastream outage re-sends notifications
 without redoing the batch: ``ingest_objects`` commits everything durable, ``notify_datastream``
-tells the frontend. Both retry transient failures with backoff before the run fails.
+tells the frontend. Both keep the contract of ``defs/policies.py``: transient failures retry with
+backoff before the run fails, a misconfiguration or a bug fails the step at once.
 """
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
 from dagster import (
-    Backoff,
     Config,
     ConfigurableResource,
-    Failure,
-    Jitter,
     MetadataValue,
     OpExecutionContext,
     Output,
-    RetryPolicy,
     in_process_executor,
     job,
     op,
@@ -32,6 +26,7 @@ from photon_archive.aws.bucket import Bucket
 from photon_archive.aws.queues import Datastream
 from photon_archive.aws.tables import Tables
 from photon_archive.catalog.resource import Catalog
+from photon_archive.defs.policies import TRANSIENT_RETRY, refuse_oversized_run, retry_contract
 from photon_archive.headers import DEFAULT_LIMITS, DEFAULT_RIGHT_ASCENSION_UNIT, HeaderLimits
 from photon_archive.ingest.batch import Services, ingest_batch
 from photon_archive.ingest.decisions import BatchResult, IngestSettings
@@ -41,10 +36,6 @@ from photon_archive.thumbnails import DEFAULT_HEIGHT, DEFAULT_MAX_IMAGE_BYTES, D
 
 # Objects per catalog transaction: bounded so a large replay never holds one huge transaction.
 BATCH_OBJECTS = 500
-# A refusal no retry can change: the deployment's permissions are wrong.
-DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "403")
-
-TRANSIENT_RETRY = RetryPolicy(max_retries=3, delay=2, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
 
 
 class ObjectConfig(Config):
@@ -135,33 +126,10 @@ def ingest_objects(
     ingest_rules: IngestRules,
 ) -> Output[BatchResult]:
     """Catalog rows, ledger, thumbnails, upload log and expiration entries for every object."""
-    refuse_oversized_run(len(config.objects), ingest_rules.max_objects_per_run)
-    services = Services(bucket, tables, catalog.engine(), ingest_rules.settings())
-    with denials_fail_at_once():
+    with retry_contract():
+        refuse_oversized_run(len(config.objects), ingest_rules.max_objects_per_run)
+        services = Services(bucket, tables, catalog.engine(), ingest_rules.settings())
         return run_batches(context, [o.ref() for o in config.objects], services)
-
-
-def refuse_oversized_run(objects: int, max_objects_per_run: int) -> None:
-    """A run bigger than the sensors would ever plan (a launchpad list of keys) fails before it starts:
-    no retry can shrink it, and the operator can split it or use the replay job, which has no bound."""
-    if objects > max_objects_per_run:
-        raise Failure(
-            f"the run lists {objects} objects, more than the limit of {max_objects_per_run} "
-            "(max_objects_per_run): launch them as several runs, or re-ingest them with the replay job",
-            allow_retries=False,
-        )
-
-
-@contextmanager
-def denials_fail_at_once() -> Iterator[None]:
-    """AWS refusing an action is a configuration error: fail the step now instead of retrying it."""
-    try:
-        yield
-    except ClientError as error:
-        code = str(error.response.get("Error", {}).get("Code"))
-        if code in DENIED:
-            raise Failure(f"AWS refused an action ({code}): {error}", allow_retries=False) from error
-        raise
 
 
 def run_batches(
@@ -197,9 +165,9 @@ def run_batches(
 @op(retry_policy=TRANSIENT_RETRY)
 def notify_datastream(context: OpExecutionContext, result: BatchResult, datastream: Datastream) -> None:
     """One message per exposure of the batch, after its catalog rows are committed."""
-    with denials_fail_at_once():
+    with retry_contract():
         sent = datastream.send(result.notifications)
-    context.log.info(f"sent {sent} datastream notifications")
+        context.log.info(f"sent {sent} datastream notifications")
 
 
 @job(executor_def=in_process_executor, tags={"photon_archive/job": "ingest"})

@@ -10,16 +10,11 @@ from photon_archive.aws.tables import Tables
 from photon_archive.catalog.models import ObjectState
 from photon_archive.catalog.resource import Catalog
 from photon_archive.catalog.store import known_objects
+from photon_archive.defs.policies import TRANSIENT_RETRY, retry_contract
 from photon_archive.errors import Rejected
 from photon_archive.ingest.batch import Services
 from photon_archive.ingest.decisions import BatchResult
-from photon_archive.ingest.job import (
-    TRANSIENT_RETRY,
-    IngestRules,
-    denials_fail_at_once,
-    notify_datastream,
-    run_batches,
-)
+from photon_archive.ingest.job import IngestRules, notify_datastream, run_batches
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef
 from photon_archive.naming import Prefix, parse_key
 from photon_archive.records import KnownObject
@@ -59,19 +54,19 @@ def replay_objects(
     ingest_rules: IngestRules,
 ) -> Output[BatchResult]:
     """List the selection, leave out what is already done (unless forced), and ingest the rest."""
-    listing_prefix = f"{config.prefix.strip('/')}/{config.site + '-' if config.site else ''}"
-    refs = [
-        ObjectRef(info.key, ObjectEvent.CREATED, info.size, info.etag, info.last_modified)
-        for info in bucket.list_objects(listing_prefix)
-        if selected(info.key, config)
-    ]
-    if not config.force:
-        with catalog.engine().connect() as connection:
-            known = known_objects(connection, [ref.key for ref in refs])
-        refs = [ref for ref in refs if not _done(known.get(ref.key), ref)]
-    context.log.info(f"replaying {len(refs)} objects under {listing_prefix}")
-    settings = replace(ingest_rules.settings(), rebuild_thumbnails=config.force)
-    with denials_fail_at_once():
+    with retry_contract():
+        listing_prefix = f"{config.prefix.strip('/')}/{config.site + '-' if config.site else ''}"
+        refs = [
+            ObjectRef(info.key, ObjectEvent.CREATED, info.size, info.etag, info.last_modified)
+            for info in bucket.list_objects(listing_prefix)
+            if selected(info.key, config)
+        ]
+        if not config.force:
+            with catalog.engine().connect() as connection:
+                known = known_objects(connection, [ref.key for ref in refs])
+            refs = [ref for ref in refs if not _done(known.get(ref.key), ref)]
+        context.log.info(f"replaying {len(refs)} objects under {listing_prefix}")
+        settings = replace(ingest_rules.settings(), rebuild_thumbnails=config.force)
         return run_batches(context, refs, Services(bucket, tables, catalog.engine(), settings))
 
 

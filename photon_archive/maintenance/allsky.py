@@ -14,7 +14,7 @@ from dagster import (
 
 from photon_archive.aws.bucket import Bucket
 from photon_archive.catalog.resource import Catalog
-from photon_archive.ingest.job import TRANSIENT_RETRY
+from photon_archive.defs.policies import TRANSIENT_RETRY, retry_contract
 from photon_archive.maintenance.config import MaintenanceConfig, Retention, scheduled_job
 from photon_archive.maintenance.exposures import aged_exposures, delete_exposure
 from photon_archive.maintenance.report import Deletions
@@ -32,25 +32,26 @@ def delete_old_allsky(
     retention: Retention,
 ) -> Output[Deletions]:
     """Objects and ``allsky_images`` row of every all-sky exposure past the retention."""
-    now = config.moment()
-    lifetime = retention.allsky_retention_seconds()
-    report = Deletions(config.dry_run)
-    with catalog.engine().connect() as connection:
-        aged = aged_exposures(connection, PREFIX, now - timedelta(seconds=lifetime))
-    for exposure in sorted(aged, key=lambda a: (a.first_upload, a.base_filename)):
-        if exposure.first_upload + lifetime > int(now.timestamp()):
-            continue
-        objects, rows = delete_exposure(
-            bucket, catalog.engine(), PREFIX, exposure.base_filename, config.dry_run
-        )
-        uploaded = datetime.fromtimestamp(exposure.first_upload, UTC).isoformat()
-        report.add(
-            f"`{PREFIX}/{exposure.base_filename}` (uploaded {uploaded}): {objects} objects, {rows} row",
-            exposures=1,
-            objects=objects,
-            rows=rows,
-        )
-    return report.output(context, ("exposures", "objects", "rows"))
+    with retry_contract():
+        now = config.moment()
+        lifetime = retention.allsky_retention_seconds()
+        report = Deletions(config.dry_run)
+        with catalog.engine().connect() as connection:
+            aged = aged_exposures(connection, PREFIX, now - timedelta(seconds=lifetime))
+        for exposure in sorted(aged, key=lambda a: (a.first_upload, a.base_filename)):
+            if exposure.first_upload + lifetime > int(now.timestamp()):
+                continue
+            objects, rows = delete_exposure(
+                bucket, catalog.engine(), PREFIX, exposure.base_filename, config.dry_run
+            )
+            uploaded = datetime.fromtimestamp(exposure.first_upload, UTC).isoformat()
+            report.add(
+                f"`{PREFIX}/{exposure.base_filename}` (uploaded {uploaded}): {objects} objects, {rows} row",
+                exposures=1,
+                objects=objects,
+                rows=rows,
+            )
+        return report.output(context, ("exposures", "objects", "rows"))
 
 
 expire_allsky, expire_allsky_schedule = scheduled_job(

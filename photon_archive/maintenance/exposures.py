@@ -37,9 +37,8 @@ from photon_archive.aws.tables import Tables
 from photon_archive.catalog.models import LedgerEntry
 from photon_archive.catalog.resource import Catalog
 from photon_archive.catalog.store import EXPOSURE_TABLES
-from photon_archive.ingest.job import TRANSIENT_RETRY
+from photon_archive.defs.policies import TRANSIENT_RETRY, retry_contract
 from photon_archive.maintenance.config import MaintenanceConfig, Retention, scheduled_job
-from photon_archive.maintenance.dynamodb import delete_if, number, scan
 from photon_archive.maintenance.report import Deletions
 from photon_archive.naming import EXPOSURE_TABLE, Prefix
 from photon_archive.retention import expiry_seconds
@@ -71,14 +70,10 @@ def due_exposures(
     """Every exposure expired at ``now`` by the tracker or by the catalog, oldest first."""
     now_s = int(now.timestamp())
     due: dict[tuple[str, str], Due] = {}
-    for item in scan(
-        tables.expiration_tracker,
-        FilterExpression="expiration_timestamp_s <= :now",
-        ExpressionAttributeValues={":now": number(now_s)},
-    ):
-        directory = item.get("s3_directory", {}).get("S", Prefix.DATA)
-        base = item["pk"]["S"]
-        due[(directory, base)] = Due(directory, base, int(item["expiration_timestamp_s"]["N"]), True)
+    for entry in tables.expired_exposure_entries(now):
+        due[(entry.s3_directory, entry.base_filename)] = Due(
+            entry.s3_directory, entry.base_filename, entry.expiration_timestamp_s, True
+        )
     if rules:
         shortest = timedelta(seconds=min(rules.values()))
         with engine.connect() as connection:
@@ -158,34 +153,28 @@ def delete_expired_exposures(
     retention: Retention,
 ) -> Output[Deletions]:
     """Objects, catalog row and tracker entry of every expired exposure, in that order."""
-    now = config.moment()
-    report = Deletions(config.dry_run)
-    for exposure in due_exposures(tables, catalog.engine(), retention.rules(), now):
-        objects, rows = delete_exposure(
-            bucket, catalog.engine(), exposure.s3_directory, exposure.base_filename, config.dry_run
-        )
-        entries = 0
-        if exposure.tracked:
-            entries = 1
-            if not config.dry_run:
-                entries = int(
-                    delete_if(
-                        tables.expiration_tracker,
-                        {"pk": {"S": exposure.base_filename}},
-                        "expiration_timestamp_s <= :now",
-                        {":now": number(int(now.timestamp()))},
-                    )
-                )
-        expired = datetime.fromtimestamp(exposure.expired_at, UTC).isoformat()
-        report.add(
-            f"`{exposure.s3_directory}/{exposure.base_filename}` (expired {expired}): "
-            f"{objects} objects, {rows} row, {entries} tracker entry",
-            exposures=1,
-            objects=objects,
-            rows=rows,
-            tracker_entries=entries,
-        )
-    return report.output(context, ("exposures", "objects", "rows", "tracker_entries"))
+    with retry_contract():
+        now = config.moment()
+        report = Deletions(config.dry_run)
+        for exposure in due_exposures(tables, catalog.engine(), retention.rules(), now):
+            objects, rows = delete_exposure(
+                bucket, catalog.engine(), exposure.s3_directory, exposure.base_filename, config.dry_run
+            )
+            entries = 0
+            if exposure.tracked:
+                entries = 1
+                if not config.dry_run:
+                    entries = int(tables.delete_expiration_entry_if_expired(exposure.base_filename, now))
+            expired = datetime.fromtimestamp(exposure.expired_at, UTC).isoformat()
+            report.add(
+                f"`{exposure.s3_directory}/{exposure.base_filename}` (expired {expired}): "
+                f"{objects} objects, {rows} row, {entries} tracker entry",
+                exposures=1,
+                objects=objects,
+                rows=rows,
+                tracker_entries=entries,
+            )
+        return report.output(context, ("exposures", "objects", "rows", "tracker_entries"))
 
 
 # How often the job runs, so how long past its expiry an exposure may still be seen.

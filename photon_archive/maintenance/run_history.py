@@ -18,6 +18,7 @@ from dagster import (
 )
 from pydantic import Field
 
+from photon_archive.defs.policies import retry_contract
 from photon_archive.maintenance.config import MaintenanceConfig, scheduled_job
 from photon_archive.maintenance.report import Deletions
 
@@ -36,6 +37,11 @@ class PruneConfig(MaintenanceConfig):
 
 @op
 def delete_old_runs(context: OpExecutionContext, config: PruneConfig) -> Output[Deletions]:
+    with retry_contract():
+        return _delete_old_runs(context, config)
+
+
+def _delete_old_runs(context: OpExecutionContext, config: PruneConfig) -> Output[Deletions]:
     cutoff = config.moment() - timedelta(days=config.older_than_days)
     filters = RunsFilter(
         created_before=cutoff, statuses=[status for status in DagsterRunStatus if status not in IN_FLIGHT]

@@ -14,9 +14,8 @@ from dagster import (
 )
 
 from photon_archive.aws.tables import Tables
-from photon_archive.ingest.job import TRANSIENT_RETRY
+from photon_archive.defs.policies import TRANSIENT_RETRY, retry_contract
 from photon_archive.maintenance.config import MaintenanceConfig, scheduled_job
-from photon_archive.maintenance.dynamodb import delete_if, number, scan
 from photon_archive.maintenance.report import Deletions
 
 
@@ -24,21 +23,14 @@ from photon_archive.maintenance.report import Deletions
 def delete_expired_upload_log_items(
     context: OpExecutionContext, config: MaintenanceConfig, tables: Tables
 ) -> Output[Deletions]:
-    now = {":now": number(int(config.moment().timestamp()))}
-    report = Deletions(config.dry_run)
-    items = scan(
-        tables.upload_log,
-        FilterExpression="#expires <= :now",
-        ProjectionExpression="#site, #filename, #expires",
-        ExpressionAttributeNames={"#site": "site", "#filename": "filename", "#expires": "expire_timestamp_s"},
-        ExpressionAttributeValues=now,
-    )
-    for item in items:
-        key = {"site": item["site"], "filename": item["filename"]}
-        if config.dry_run or delete_if(tables.upload_log, key, "expire_timestamp_s <= :now", now):
-            expired = datetime.fromtimestamp(int(item["expire_timestamp_s"]["N"]), UTC).isoformat()
-            report.add(f"`{item['filename']['S']}` of {item['site']['S']} (expired {expired})", items=1)
-    return report.output(context, ("items",))
+    with retry_contract():
+        now = config.moment()
+        report = Deletions(config.dry_run)
+        for item in tables.expired_upload_log_items(now):
+            if config.dry_run or tables.delete_upload_log_item_if_expired(item, now):
+                expired = datetime.fromtimestamp(item.expire_timestamp_s, UTC).isoformat()
+                report.add(f"`{item.filename}` of {item.site} (expired {expired})", items=1)
+        return report.output(context, ("items",))
 
 
 expire_upload_log, expire_upload_log_schedule = scheduled_job(

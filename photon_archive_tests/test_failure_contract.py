@@ -1,0 +1,107 @@
+"""The failure classes as the retry contract, on real parts (moto's server, PostgreSQL, SQLite): a
+misconfigured deployment and a bug fail the step at once, naming what is wrong; only a transient
+failure is retried (the outage and crash tests in ``faults/`` show those retries end well)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dagster import DagsterEvent, ExecuteInProcessResult
+
+from photon_archive.aws.clients import client
+from photon_archive.definitions import build_definitions
+from photon_archive.local.sample import sample_exposures
+from photon_archive_tests.archive import SAMPLE_NIGHT, Archive
+
+
+def _failed_at_once(result: ExecuteInProcessResult) -> DagsterEvent:
+    """The one step failure of a run that was never retried."""
+    assert not result.success
+    retried = [event for event in result.all_events if event.event_type_value == "STEP_UP_FOR_RETRY"]
+    assert retried == [], "a failure no retry can fix was retried"
+    (failure,) = [event for event in result.all_events if event.is_step_failure]
+    return failure
+
+
+def _message(failure: DagsterEvent) -> str:
+    error = failure.step_failure_data.error  # type: ignore[union-attr]
+    assert error is not None
+    return error.message
+
+
+def _upload_one_exposure(archive: Archive) -> list[str]:
+    keys = []
+    for sample in sample_exposures(night=SAMPLE_NIGHT, count=1):
+        archive.put(sample.key, sample.body, sample.content_type, **sample.metadata)
+        keys.append(sample.key)
+    return keys
+
+
+def test_an_ingest_into_a_missing_bucket_fails_at_once_naming_the_bucket(archive: Archive) -> None:
+    refs = [archive.ref(key) for key in _upload_one_exposure(archive)]  # described: no HEAD needed
+
+    result = archive.configured(bucket="photonranch-no-such-bucket").ingest(refs, raise_on_error=False)
+
+    failure = _failed_at_once(result)
+    assert failure.step_key == "ingest_objects"
+    assert "S3 bucket photonranch-no-such-bucket does not exist (NoSuchBucket)" in _message(failure)
+    assert archive.query("SELECT key FROM object_ledger") == []
+
+
+def test_a_replay_of_a_missing_bucket_fails_at_once_naming_the_bucket(archive: Archive) -> None:
+    job = build_definitions(archive.configured(bucket="photonranch-gone").settings).resolve_job_def("replay")
+
+    result = job.execute_in_process(instance=archive.instance, raise_on_error=False)
+
+    failure = _failed_at_once(result)
+    assert failure.step_key == "replay_objects"
+    assert "S3 bucket photonranch-gone does not exist (NoSuchBucket)" in _message(failure)
+
+
+def test_a_maintenance_job_on_a_table_that_does_not_exist_fails_at_once_naming_the_table(
+    archive: Archive,
+) -> None:
+    settings = archive.configured(upload_log_table="recent-uploads-log-missing").settings
+    job = build_definitions(settings).resolve_job_def("expire_upload_log")
+
+    result = job.execute_in_process(instance=archive.instance, raise_on_error=False)
+
+    failure = _failed_at_once(result)
+    message = _message(failure)
+    assert "DynamoDB table recent-uploads-log-missing does not exist (ResourceNotFoundException)" in message
+
+
+def test_an_ingest_into_an_unmigrated_catalog_fails_at_once_naming_the_table(
+    archive: Archive, tmp_path: Path
+) -> None:
+    keys = _upload_one_exposure(archive)
+    empty = f"sqlite:///{tmp_path / 'unmigrated.sqlite'}"
+
+    result = archive.configured(database_url=empty).ingest(keys, raise_on_error=False)
+
+    failure = _failed_at_once(result)
+    assert failure.step_key == "ingest_objects"
+    assert "no such table" in _message(failure) and "unmigrated.sqlite" in _message(failure)
+
+
+def test_a_request_aws_finds_malformed_is_a_bug_failing_at_once_with_its_traceback(archive: Archive) -> None:
+    # An upload-log table keyed otherwise than the items the ingest writes: DynamoDB answers with a
+    # ValidationException, a class of no retry's concern, so the step ends at once and says where.
+    client("dynamodb").create_table(
+        TableName="recent-uploads-log-keyed-otherwise",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    keys = _upload_one_exposure(archive)
+    broken = archive.configured(upload_log_table="recent-uploads-log-keyed-otherwise")
+
+    result = broken.ingest(keys, raise_on_error=False)
+
+    failure = _failed_at_once(result)
+    assert failure.step_key == "ingest_objects"
+    assert "a bug, not retried: ClientError" in _message(failure)
+    assert "ValidationException" in _message(failure)
+    metadata = failure.step_failure_data.user_failure_data.metadata  # type: ignore[union-attr]
+    trace = str(metadata["traceback"].value)
+    assert "log_uploads" in trace and "batch_write_item" in trace
