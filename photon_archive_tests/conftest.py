@@ -19,6 +19,7 @@ from photon_archive.local.emulator import Emulator
 from photon_archive.local.provision import provision
 from photon_archive.settings import Settings
 from photon_archive_tests.archive import Archive
+from photon_archive_tests.postgres import SERVERS_USED
 
 # The machine's PostgreSQL (trust auth); CI starts it before the tests.
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
@@ -39,6 +40,14 @@ def postgres_admin_url() -> URL:
     finally:
         engine.dispose()
     return url
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    used = config.stash.get(SERVERS_USED, [])
+    if used:
+        terminalreporter.write_sep("-", "PostgreSQL")
+        for line in used:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture
