@@ -37,7 +37,9 @@ def postgres_admin_url(request: pytest.FixtureRequest) -> Iterator[URL]:
         try:
             version = _server_version(url)
         except Exception as error:  # noqa: BLE001 - the message is what matters here
-            pytest.exit(f"PostgreSQL is not reachable at {TEST_DATABASE_URL}={url}: {error}", returncode=3)
+            pytest.exit(
+                f"PostgreSQL is not reachable at {TEST_DATABASE_URL}={url}: {_driver(error)}", returncode=3
+            )
         report_server(request.config, f"test databases: PostgreSQL {version} at {TEST_DATABASE_URL}={url}")
         yield url
         return
@@ -95,10 +97,13 @@ def _server_version(url: URL) -> str:
         engine.dispose()
 
 
+def _driver(error: BaseException) -> str:
+    """The driver's own message, without SQLAlchemy's wrapping."""
+    return str(getattr(error, "orig", None) or error).strip() or type(error).__name__
+
+
 def _first_line(error: BaseException) -> str:
-    """The driver's own first line, without SQLAlchemy's wrapping."""
-    lines = str(getattr(error, "orig", None) or error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
+    return _driver(error).splitlines()[0]
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
