@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import sys
@@ -107,6 +108,12 @@ def server_user() -> str | None:
     )
 
 
+def _version(banner: str) -> str:
+    """``PostgreSQL 15.20`` from ``postgres (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)``."""
+    found = re.search(r"\(PostgreSQL\) (\S+)", banner)
+    return f"PostgreSQL {found.group(1)}" if found else banner.strip()
+
+
 def _group(user: str) -> int:
     return pwd.getpwnam(user).pw_gid
 
@@ -137,8 +144,7 @@ class PostgresCluster:
                 stdin=subprocess.PIPE,
                 start_new_session=True,
             )
-            # "postgres (PostgreSQL) 18.6"
-            cluster.version = "PostgreSQL " + cluster._run("postgres", "--version").split()[-1]
+            cluster.version = _version(cluster._run("postgres", "--version"))
             cluster._run(
                 "initdb", "-D", str(cluster.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"
             )
