@@ -32,3 +32,4 @@ bench: install
 lint: install
 	$(BIN)/ruff check photon_archive photon_archive_tests bench
 	$(BIN)/mypy photon_archive photon_archive_tests bench
+	$(BIN)/lint-imports
