@@ -31,4 +31,5 @@ bench: install
 
 lint: install
 	$(BIN)/ruff check photon_archive photon_archive_tests bench
-	$(BIN)/mypy photon_archive
+	$(BIN)/mypy photon_archive photon_archive_tests bench
+	$(BIN)/lint-imports

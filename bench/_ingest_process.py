@@ -36,8 +36,8 @@ def ingest(key: str) -> dict[str, Any]:
         fetched["ranged"] += len(data)
         return data
 
-    def counted_read(self: bucket.Bucket, key: str, max_bytes: int) -> bytes:
-        data = whole_read(self, key, max_bytes)
+    def counted_read(self: bucket.Bucket, key: str, max_bytes: int, limit: str) -> bytes:
+        data = whole_read(self, key, max_bytes, limit)
         fetched["whole"] += len(data)
         return data
 

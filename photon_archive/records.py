@@ -5,6 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
+
+
+class ObjectState(StrEnum):
+    """Where an object stands in the ledger."""
+
+    QUEUED = "queued"  # a sensor has requested a run for it; the run has not finished
+    INGESTED = "ingested"
+    REJECTED = "rejected"
+    FAILED = "failed"
+    REMOVED = "removed"
 
 
 @dataclass(frozen=True)

@@ -674,4 +674,5 @@ def test_a_refused_action_fails_the_step_at_once_instead_of_retrying(
     assert [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"] == []
     (failure,) = [e for e in result.all_events if e.is_step_failure]
     assert failure.step_key == "notify_datastream"
+    assert failure.step_failure_data.error is not None
     assert "AWS refused an action" in failure.step_failure_data.error.message

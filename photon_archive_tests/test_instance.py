@@ -39,7 +39,9 @@ def test_shipped_dagster_yaml_keeps_runs_and_events_in_postgres(
             run_config={"ops": {"ingest_objects": {"config": {"objects": []}}}}, instance=instance
         )
         assert result.success
-        assert instance.get_run_by_id(result.run_id).status == DagsterRunStatus.SUCCESS
+        run = instance.get_run_by_id(result.run_id)
+        assert run is not None
+        assert run.status == DagsterRunStatus.SUCCESS
 
     engine = create_engine(postgres_url)
     with engine.connect() as connection:

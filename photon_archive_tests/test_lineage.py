@@ -83,6 +83,7 @@ def test_objects_left_queued_by_a_run_that_never_finished_fail_their_check_until
     ]
     assert evaluation.passed is False
     assert evaluation.metadata["waiting"].value == len(keys)
+    assert isinstance(evaluation.metadata["objects"].value, str) and request.run_key is not None
     assert all(key in evaluation.metadata["objects"].value for key in keys)
     assert request.run_key in evaluation.metadata["objects"].value
 

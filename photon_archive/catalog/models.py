@@ -9,10 +9,12 @@ every S3 object ever seen, its state and the Dagster run that handled it. Migrat
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import BigInteger, Boolean, DateTime, Float, Index, MetaData, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+# The ledger's states are plain values the rules use too; the name stays importable from here.
+from photon_archive.records import ObjectState as ObjectState
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -93,14 +95,6 @@ class AllskyImage(ExposureColumns, Base):
     """An all-sky camera exposure under ``allsky/``, tracked apart from regular exposures."""
 
     __tablename__ = "allsky_images"
-
-
-class ObjectState(StrEnum):
-    QUEUED = "queued"  # a sensor has requested a run for it; the run has not finished
-    INGESTED = "ingested"
-    REJECTED = "rejected"
-    FAILED = "failed"
-    REMOVED = "removed"
 
 
 class LedgerEntry(Base):

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from photon_archive.catalog.models import ObjectState
 from photon_archive.catalog.rows import Contribution, header_rank
 from photon_archive.errors import Rejected
 from photon_archive.headers import (
@@ -27,7 +26,14 @@ from photon_archive.headers import (
 from photon_archive.info_images import CHANNEL_METADATA, InfoImageFile, channel_for, info_image_file
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef, naive_utc
 from photon_archive.naming import EXPOSURE_TABLE, FileKind, ObjectName, Prefix, parse_key, thumbnail_key
-from photon_archive.records import ExpirationEntry, KnownObject, LedgerRecord, ObjectInfo, UploadLogItem
+from photon_archive.records import (
+    ExpirationEntry,
+    KnownObject,
+    LedgerRecord,
+    ObjectInfo,
+    ObjectState,
+    UploadLogItem,
+)
 from photon_archive.retention import expiry_seconds
 from photon_archive.thumbnails import DEFAULT_HEIGHT, DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import pytest
 from dagster import DagsterRunStatus, RunsFilter
@@ -99,6 +100,11 @@ def redeliverer(archive: Archive) -> Iterator[Redeliverer]:
         redeliverer.stop()
 
 
+def _requested(run_config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The objects an ingest run was asked for, as its run config names them."""
+    return run_config["ops"]["ingest_objects"]["config"]["objects"]
+
+
 def test_daemon_crashes_and_duplicate_events_lose_nothing_and_handle_nothing_twice(
     dagster_stack_factory: StackFactory, archive: Archive, redeliverer: Redeliverer
 ) -> None:
@@ -149,12 +155,7 @@ def test_daemon_crashes_and_duplicate_events_lose_nothing_and_handle_nothing_twi
     # No object was handled by two successful runs, and each ledger row names the run that did.
     with stack.instance() as instance:
         runs = instance.get_runs(RunsFilter(job_name="ingest", statuses=[DagsterRunStatus.SUCCESS]))
-        handled_by = {
-            run.run_id: {
-                entry["key"] for entry in run.run_config["ops"]["ingest_objects"]["config"]["objects"]
-            }
-            for run in runs
-        }
+        handled_by = {run.run_id: {entry["key"] for entry in _requested(run.run_config)} for run in runs}
     handled = Counter(key for keys in handled_by.values() for key in keys)
     twice = sorted(key for key, count in handled.items() if count > 1)
     assert not twice, f"{len(twice)} objects handled by two successful runs, e.g. {twice[:5]}"

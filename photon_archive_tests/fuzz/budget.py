@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import os
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -44,7 +44,7 @@ PROFILE = settings.get_profile("fuzz-long" if TOTAL_SECONDS > 0 else "fuzz-ci")
 
 tried: Counter[str] = Counter()  # target -> inputs handed to it
 accepted: Counter[str] = Counter()  # target -> inputs it took as good (the rest it rejected)
-spent: Counter[str] = Counter()  # target -> seconds its tests ran
+spent: defaultdict[str, float] = defaultdict(float)  # target -> seconds its tests ran
 failed: set[str] = set()  # targets one of whose tests failed
 selected_tests = 0  # fuzz tests in this session, set once collection is done
 

@@ -94,6 +94,7 @@ def test_a_row_made_before_its_header_keeps_the_upload_time_until_the_header_arr
 
     ingest_batch([jpg], services, "jpg-first")
     early = archive.row(base)
+    assert jpg.last_modified is not None
     assert early["header_source"] is None and early["header"] is None
     assert early["capture_date"] == early["sort_date"] == jpg.last_modified.replace(tzinfo=None)
 

@@ -286,7 +286,9 @@ def test_one_notification_per_exposure_and_none_for_a_channel_that_shows_a_newer
     ledger = [decisions.ledger_record(o, "run") for o in outcomes]
     result = decisions.summary(outcomes, ledger)
     data = [message["data"] for message in result.notifications]
-    expected = [{"s3_directory": "data", "base_filename": "sro-kb001ms-20261124-00000001", "site": "sro"}]
+    expected: list[dict[str, object]] = [
+        {"s3_directory": "data", "base_filename": "sro-kb001ms-20261124-00000001", "site": "sro"}
+    ]
     if not superseded:
         expected.append(
             {

@@ -16,9 +16,10 @@ from photon_archive.naming import parse_key
 from photon_archive_tests.archive import Archive
 
 
-def _item(archive: Archive, pk: str) -> dict[str, Any] | None:
+def _item(archive: Archive, pk: str) -> dict[str, Any]:
     item = client("dynamodb").get_item(TableName=archive.settings.info_images_table, Key={"pk": {"S": pk}})
-    return item.get("Item")
+    assert "Item" in item, f"no item {pk}"
+    return item["Item"]
 
 
 def _services(archive: Archive) -> Services:

@@ -11,7 +11,7 @@ from photon_archive.settings import Settings
 
 def _drain(queue_url: str) -> list[dict]:
     sqs = client("sqs")
-    bodies = []
+    bodies: list[dict] = []
     while True:
         messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
         if not messages:

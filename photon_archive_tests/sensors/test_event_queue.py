@@ -32,6 +32,7 @@ def test_uploads_become_runs_and_their_messages_are_deleted_once_queued(archive:
     assert all(o["event"] == "created" and o["size"] > 0 and o["etag"] for o in objects)
     states = {r["key"]: r["state"] for r in archive.query("SELECT key, state FROM object_ledger")}
     assert states == dict.fromkeys(keys, "queued")
+    assert isinstance(result, SensorResult) and result.run_requests is not None
     attributes = client("sqs").get_queue_attributes(
         QueueUrl=queue_url(archive.settings.event_queue),
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
@@ -72,6 +73,7 @@ def test_runs_are_bounded_by_the_setting_and_keep_an_exposure_together(archive: 
     result = event_queue_tick(archive.configured(max_objects_per_run=8))
 
     assert isinstance(result, SensorResult)
+    assert result.run_requests is not None
     sizes = [len(r.run_config["ops"]["ingest_objects"]["config"]["objects"]) for r in result.run_requests]
     assert max(sizes) <= 8 and sum(sizes) == len(keys)
     assert len({r.run_key for r in result.run_requests}) == len(result.run_requests)
@@ -189,7 +191,7 @@ def test_a_creation_redelivered_after_the_removal_does_not_bring_the_object_back
 
     def runevent_queue_tick() -> list[dict]:
         result = event_queue_tick(archive)
-        for request in result.run_requests if isinstance(result, SensorResult) else []:
+        for request in (result.run_requests or []) if isinstance(result, SensorResult) else []:
             assert job.execute_in_process(run_config=request.run_config, instance=archive.instance).success
         return requested_objects(result) if isinstance(result, SensorResult) else []
 

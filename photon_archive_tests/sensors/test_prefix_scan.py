@@ -54,6 +54,7 @@ def test_with_notifications_off_the_scan_alone_ingests_everything(archive: Archi
 
     first = _tick(archive)
     assert _keys(first) == sorted(keys)
+    assert first.run_requests is not None
     assert all(r.tags["photon_archive/source"] == "scan" for r in first.run_requests)
     _run(archive, first)
 
@@ -112,6 +113,7 @@ def test_a_queued_object_whose_run_never_appeared_is_requested_again(archive: Ar
     again = _tick(archive, first.cursor)
 
     assert _keys(again) == sorted(keys)
+    assert again.run_requests is not None and first.run_requests is not None
     assert {r.run_key for r in again.run_requests} == {r.run_key for r in first.run_requests}
     assert client("s3").list_objects_v2(Bucket=archive.settings.bucket)["KeyCount"] == len(keys)
 
@@ -119,7 +121,9 @@ def test_a_queued_object_whose_run_never_appeared_is_requested_again(archive: Ar
 def test_a_removal_whose_run_request_was_lost_is_asked_for_again_by_the_scan(archive: Archive) -> None:
     drain_event_queue(archive)
     keys = archive.upload_sample(count=1)
-    _run(archive, event_queue_tick(archive))
+    tick = event_queue_tick(archive)
+    assert isinstance(tick, SensorResult)
+    _run(archive, tick)
     fits = next(key for key in keys if key.endswith("EX10.fits.fz"))
     client("s3").delete_object(Bucket=archive.settings.bucket, Key=fits)
     # The event sensor queues the removal, then the daemon dies before the run is submitted.
