@@ -22,6 +22,8 @@ from photon_archive_tests.archive import Archive
 
 # The machine's PostgreSQL (trust auth); CI starts it before the tests.
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+# moto's server answers within seconds, even on a busy machine; the limit leaves room for a slower one.
+EMULATOR_START_LIMIT_S = 120.0
 
 
 @pytest.fixture(scope="session")
@@ -70,7 +72,7 @@ def migrated_catalog_url(catalog_url: str) -> str:
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     """moto's server on a free loopback port; boto3 reaches it through AWS_ENDPOINT_URL."""
     log = tmp_path_factory.mktemp("emulator") / "moto.log"
-    server = Emulator(log_path=log).start()
+    server = Emulator(log_path=log).start(timeout_s=EMULATOR_START_LIMIT_S)
     saved = {name: os.environ.get(name) for name in server.environment()}
     os.environ.update(server.environment())
     os.environ.pop("AWS_PROFILE", None)
