@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from dagster import instance_for_test
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
@@ -24,6 +25,12 @@ from photon_archive_tests.archive import Archive
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 # moto's server answers within seconds, even on a busy machine; the limit leaves room for a slower one.
 EMULATOR_START_LIMIT_S = 120.0
+
+# Property tests check what a function returns, not how fast: hypothesis's default 200 ms deadline per
+# example and its health check on slow data generation fail on a machine busy with other work. A
+# test's own @settings, or the fuzz profiles, still apply on top of these.
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 
 @pytest.fixture(scope="session")
