@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from dagster import instance_for_test
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
@@ -24,6 +25,14 @@ from photon_archive_tests.postgres import SERVERS_USED, PostgresCluster, find_se
 TEST_DATABASE_URL = "PHOTON_ARCHIVE_TEST_DATABASE_URL"
 # The machine's PostgreSQL (trust auth), used when it answers; else the session starts its own.
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+# moto's server answers within seconds, even on a busy machine; the limit leaves room for a slower one.
+EMULATOR_START_LIMIT_S = 120.0
+
+# Property tests check what a function returns, not how fast: hypothesis's default 200 ms deadline per
+# example and its health check on slow data generation fail on a machine busy with other work. A
+# test's own @settings, or the fuzz profiles, still apply on top of these.
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 
 @pytest.fixture(scope="session")
@@ -143,7 +152,7 @@ def migrated_catalog_url(catalog_url: str) -> str:
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     """moto's server on a free loopback port; boto3 reaches it through AWS_ENDPOINT_URL."""
     log = tmp_path_factory.mktemp("emulator") / "moto.log"
-    server = Emulator(log_path=log).start()
+    server = Emulator(log_path=log).start(timeout_s=EMULATOR_START_LIMIT_S)
     saved = {name: os.environ.get(name) for name in server.environment()}
     os.environ.update(server.environment())
     os.environ.pop("AWS_PROFILE", None)

@@ -625,14 +625,20 @@ def blank_bomb(first: bytes, compress: str) -> bytes:
     return streams[0] + streams[1] * 31
 
 
+# Refusing the bomb at the limit costs some 20 ms of processor time; inflating its 2 GiB costs over
+# 5 s before a single card is scanned. Processor time, not time on the clock, so that a machine busy
+# with other work does not count against the parser.
+BOMB_CPU_SECONDS = 2.0
+
+
 @pytest.mark.parametrize("compression", ["bz2", "gz"])
-def test_decompression_bomb_without_end_card_is_rejected_quickly(compression: str) -> None:
+def test_decompression_bomb_without_end_card_is_rejected_without_inflating_it_whole(compression: str) -> None:
     bomb = blank_bomb(b"SIMPLE  =                    T".ljust(80), compression)
     assert len(bomb) < 3_000_000
-    started = time.monotonic()
+    started = time.process_time()
     stream = CountingReader(bomb)
     with pytest.raises(Rejected) as caught:
         read_fits_header(stream, compression)
     assert "max_decompressed_bytes" in caught.value.reason
-    assert time.monotonic() - started < 5
+    assert time.process_time() - started < BOMB_CPU_SECONDS
     assert stream.bytes_read < 1_000_000

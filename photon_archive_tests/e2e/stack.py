@@ -31,6 +31,13 @@ DEFINITIONS_MODULE = "photon_archive.definitions"
 LOCAL_DAGSTER_YAML = Path(photon_archive.local.__file__).with_name("dagster_home.yaml")
 TERMINAL_RUN_STATUSES = ("SUCCESS", "FAILURE", "CANCELED")
 
+# How long to wait for a process to come up before failing: a limit, not a measure of speed (that is
+# bench/'s job). The webserver answers, or both sensors tick under a new daemon, well within a minute
+# on a 2-core machine busy with other work; the limit leaves room for one four times slower.
+START_LIMIT_S = 300.0
+# One request to the webserver, which answers in well under a second when idle.
+REQUEST_LIMIT_S = 60.0
+
 T = TypeVar("T")
 
 SENSOR_TICKS_QUERY = """
@@ -152,17 +159,17 @@ class DagsterStack:
 
     # Processes
 
-    def start(self, timeout_s: float = 120.0) -> None:
+    def start(self, timeout_s: float = START_LIMIT_S) -> None:
         self.start_webserver(timeout_s)
         self.start_daemon(timeout_s)
 
-    def start_webserver(self, timeout_s: float = 120.0) -> None:
+    def start_webserver(self, timeout_s: float = START_LIMIT_S) -> None:
         command = [sys.executable, "-m", "dagster_webserver", "-m", DEFINITIONS_MODULE]
         command += ["-h", LOOPBACK, "-p", str(self.port)]
         self.webserver = self._spawn(command, self.webserver_log)
         wait_for("the Dagster webserver answers /server_info", self._webserver_answers, timeout_s)
 
-    def start_daemon(self, timeout_s: float = 120.0, wait: bool = True) -> None:
+    def start_daemon(self, timeout_s: float = START_LIMIT_S, wait: bool = True) -> None:
         """Start ``dagster-daemon run`` and (``wait``) wait until both sensors have ticked under it."""
         started = time.time()
         self.daemon_starts += 1
@@ -259,7 +266,7 @@ class DagsterStack:
         request = urllib.request.Request(
             f"{self.url}/graphql", data=body, headers={"Content-Type": "application/json"}
         )
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=REQUEST_LIMIT_S) as response:
             answer = json.loads(response.read())
         if answer.get("errors"):
             raise RuntimeError(f"GraphQL errors: {answer['errors']}")

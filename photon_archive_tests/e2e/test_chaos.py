@@ -1,5 +1,11 @@
-"""A rough night: 2,000 objects arrive while the daemon is killed twice and the event queue delivers a
-tenth of its messages twice. Nothing may be lost, nothing handled twice (ARCHITECTURE invariants 3-4)."""
+"""A rough night: 400 objects arrive while the daemon is killed twice and the event queue delivers a
+tenth of its messages twice. Nothing may be lost, nothing handled twice (ARCHITECTURE invariants 3-4).
+
+The night is short and small on purpose. What the test is about (requests lost with a killed daemon
+and taken up again, runs whose worker died with it, duplicate messages) needs a steady stream of
+uploads across both kills, not many of them: runs batch whatever arrived, so more uploads only mean
+more work for every process on the machine and a longer test, whose time is then mostly the fixed
+delays of recovery (the requeue delay, run monitoring's start timeout)."""
 
 from __future__ import annotations
 
@@ -20,10 +26,17 @@ from photon_archive_tests.e2e.stack import StackFactory
 
 pytestmark = pytest.mark.e2e
 
-EXPOSURES = 500  # four files each: 2,000 uploads, and 500 thumbnails made by the archive
-UPLOAD_SECONDS = 150.0
+EXPOSURES = 100  # four files each: 400 uploads, and 100 thumbnails made by the archive
+UPLOAD_SECONDS = 60.0  # the uploads are spread over this long, the daemon killed after a third and two
 DAEMON_DOWN_S = 5.0
-CONVERGE_WITHIN_S = 420.0
+# How long the archive may take to converge once the upload is over: a limit, not a measure of speed.
+# A request lost with a killed daemon waits out the requeue delay (a minute here) and the next prefix
+# scan (30 s); a run whose worker died with the daemon waits out run monitoring's start timeout
+# (180 s) before a retry takes it over. Beyond those fixed delays the limit leaves room for a machine
+# four times slower than a busy 2-core one.
+CONVERGE_LIMIT_S = 600.0
+# The whole test: the stack's start, the upload with both restarts, convergence and the checks.
+TEST_LIMIT_S = 1500
 MIRROR_QUEUE = "photon-archive-chaos-mirror"
 
 
@@ -105,6 +118,7 @@ def _requested(run_config: Mapping[str, Any]) -> list[dict[str, Any]]:
     return run_config["ops"]["ingest_objects"]["config"]["objects"]
 
 
+@pytest.mark.timeout(TEST_LIMIT_S)
 def test_daemon_crashes_and_duplicate_events_lose_nothing_and_handle_nothing_twice(
     dagster_stack_factory: StackFactory, archive: Archive, redeliverer: Redeliverer
 ) -> None:
@@ -129,7 +143,7 @@ def test_daemon_crashes_and_duplicate_events_lose_nothing_and_handle_nothing_twi
 
     # Done: the archive holds everything, and every event (one per object) has had its second delivery
     # and been read.
-    deadline = finished + CONVERGE_WITHIN_S
+    deadline = finished + CONVERGE_LIMIT_S
     while (
         (gaps := watch.outstanding()) or redeliverer.seen < len(watch.all_keys) or redeliverer.event_backlog()
     ) and time.monotonic() < deadline:
@@ -138,12 +152,12 @@ def test_daemon_crashes_and_duplicate_events_lose_nothing_and_handle_nothing_twi
             f"{redeliverer.seen} events read from the mirror, "
             f"{redeliverer.event_backlog()} messages on the event queue"
         )
-        time.sleep(10)
+        time.sleep(5)
     print(
         f"converged {time.monotonic() - finished:.0f} s after the upload ended; "
         f"{redeliverer.redelivered} of {redeliverer.seen} event messages delivered twice"
     )
-    assert not gaps, f"{CONVERGE_WITHIN_S:.0f} s after the upload:\n" + "\n".join(gaps)
+    assert not gaps, f"{CONVERGE_LIMIT_S:.0f} s after the upload:\n" + "\n".join(gaps)
     assert redeliverer.seen == len(watch.all_keys) and redeliverer.redelivered == len(watch.all_keys) // 10
 
     # The ledger has every object once, ingested, and no other; the catalog has every exposure whole.

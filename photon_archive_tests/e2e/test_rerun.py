@@ -20,6 +20,11 @@ pytestmark = pytest.mark.e2e
 
 # RetryPolicy of the ingest steps: 3 retries, so 4 attempts.
 ATTEMPTS = 4
+# Limits on each wait for the system, not measures of speed: on a 2-core machine busy with other work
+# the daemon requests the run within a minute of its start, the run fails some 35 s after the outage
+# began (its retries' backoff alone is 22 s) and the re-execution succeeds within 15 s; the limits leave
+# room for a machine four times slower.
+LIMIT_S = 300.0
 LEDGER_ROWS = "SELECT key, state, run_id, run_key FROM object_ledger WHERE key = ANY(:k) ORDER BY key"
 
 
@@ -45,7 +50,7 @@ def test_rerun_after_the_catalog_was_unreachable_finishes_the_run(
         rows = archive.query(LEDGER_ROWS, k=keys)
         return rows if len(rows) == len(keys) else None
 
-    rows = wait_for("the exposure's objects are queued for a run", queued, 120, interval_s=0.05)
+    rows = wait_for("the exposure's objects are queued for a run", queued, LIMIT_S, interval_s=0.05)
     catalog_proxy.stop()
     outage = time.monotonic()
     assert {row["state"] for row in rows} == {"queued"}, rows
@@ -55,9 +60,9 @@ def test_rerun_after_the_catalog_was_unreachable_finishes_the_run(
 
     # The run retries its catalog step with backoff, then fails, visibly.
     (parent,) = wait_for(
-        "the requested run exists", lambda: stack.runs_tagged("dagster/run_key", run_key), 60
+        "the requested run exists", lambda: stack.runs_tagged("dagster/run_key", run_key), LIMIT_S
     )
-    failed = stack.wait_for_run_to_end(parent["runId"], timeout_s=180)
+    failed = stack.wait_for_run_to_end(parent["runId"], timeout_s=LIMIT_S)
     print(f"the run failed {time.monotonic() - outage:.0f} s after the catalog went away")
     assert failed["status"] == "FAILURE", failed
     steps = {step["stepKey"]: step for step in failed["stepStats"]}
@@ -72,7 +77,7 @@ def test_rerun_after_the_catalog_was_unreachable_finishes_the_run(
     relaunched = time.monotonic()
     rerun_id = stack.reexecute(parent["runId"], "FROM_FAILURE")
     assert rerun_id != parent["runId"]
-    finished = stack.wait_for_run_to_end(rerun_id, timeout_s=120)
+    finished = stack.wait_for_run_to_end(rerun_id, timeout_s=LIMIT_S)
     print(f"re-executed from failure: {finished['status']} {time.monotonic() - relaunched:.0f} s later")
     assert finished["status"] == "SUCCESS", finished
     assert finished["parentRunId"] == parent["runId"]

@@ -30,8 +30,11 @@ def test_a_slow_s3_ingests_the_same_catalog_only_later(
     )
     assert slow.run.success and not slow.retries
     assert reference.run.success
-    # The latency was really there: the expiration entries alone are one conditional write per
-    # exposure, one after the other.
-    assert slow.seconds - reference.seconds > EXPOSURES * 2 * LATENCY_S
+    # The latency was really there: the run's requests went through the proxy, and it took at least
+    # the expiration entries' round trips at the added latency (one conditional write per exposure,
+    # one after the other). How much longer than the run without it is not asserted: on a busy
+    # machine the time of either run varies by more than the latency adds.
+    assert s3_proxy.connections > 0
+    assert slow.seconds > EXPOSURES * 2 * LATENCY_S
     slow.assert_complete()
     slow.outcome.assert_same_data_as(reference.outcome)

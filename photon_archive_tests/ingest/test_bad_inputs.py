@@ -25,9 +25,11 @@ from photon_archive_tests.archive import Archive
 NIGHT = date(2026, 11, 24)
 GOOD_EXPOSURES = 3
 MIN_BAD_CASES = 50
-# The whole batch, Dagster's own start-up included; a decompression bomb inflated rather than refused
-# by the header limits would take minutes.
-BATCH_SECONDS = 120.0
+# The processor time the whole batch may cost the test's process (where the run executes), Dagster's
+# own start-up included. It is about 1 s; inflating the batch's bombs rather than refusing them at
+# the header limits would cost tens of seconds, decoding its pixel bomb more. Processor time, not
+# time on the clock, so that a machine busy with other work does not count against the batch.
+BATCH_CPU_SECONDS = 20.0
 MiB = 1024 * 1024
 DAY = f"{NIGHT:%Y%m%d}"
 FLAGS = ("fits_01_exists", "fits_10_exists", "jpg_medium_exists", "jpg_small_exists")
@@ -363,12 +365,12 @@ def test_a_batch_of_bad_objects_rejects_each_with_its_reason_and_ingests_the_goo
     keys = [sample.key for sample in good] + [case.key for case in bad]
     random.Random(11).shuffle(keys)
 
-    started = time.monotonic()
+    started = time.process_time()
     result = archive.ingest(keys, raise_on_error=False)
-    elapsed = time.monotonic() - started
+    cpu_seconds = time.process_time() - started
 
     assert result.success, f"the ingest run failed: {_failure(result)}"
-    assert elapsed < BATCH_SECONDS
+    assert cpu_seconds < BATCH_CPU_SECONDS
 
     wrong: list[str] = []
     for case in bad:
