@@ -365,7 +365,7 @@ class TickMeter:
     """Counts what a tick asks of S3 and of the ledger, where the project's code asks it.
 
     S3: botocore's events on the shared S3 client, per ListObjectsV2 request (request, emulator,
-    response parsing). Ledger: the sensor module's ``known_objects`` and ``record_objects``, swapped
+    response parsing). Ledger: the sensor module's ``known_objects`` and ``claim_objects``, swapped
     for counting copies while measuring.
     """
 
@@ -378,7 +378,7 @@ class TickMeter:
         self.account = account = TickAccount()
         s3 = client("s3")
         events = s3.meta.events
-        originals = {name: getattr(delivery_module, name) for name in ("known_objects", "record_objects")}
+        originals = {name: getattr(delivery_module, name) for name in ("known_objects", "claim_objects")}
 
         def before(context: dict[str, Any], **_: Any) -> None:
             context["bench_started"] = time.perf_counter()
@@ -400,17 +400,18 @@ class TickMeter:
             account.ledger_rows_found += len(found)
             return found
 
-        def record(connection: Any, records: Any, now: datetime) -> None:
+        def claim(connection: Any, records: Any, known: Any, now: datetime) -> Any:
             records = list(records)
             started = time.perf_counter()
-            originals["record_objects"](connection, records, now)
+            claimed = originals["claim_objects"](connection, records, known, now)
             account.queue_write_seconds += time.perf_counter() - started
-            account.queued_rows_written += len(records)
+            account.queued_rows_written += len(claimed)
+            return claimed
 
         events.register("before-call.s3.ListObjectsV2", before, unique_id="bench-scan-before")
         events.register("after-call.s3.ListObjectsV2", after, unique_id="bench-scan-after")
         delivery_module.known_objects = known_objects  # type: ignore[assignment]
-        delivery_module.record_objects = record  # type: ignore[assignment]
+        delivery_module.claim_objects = claim  # type: ignore[assignment]
         cpu, own = process_cpu_seconds(emulator_pid), time.process_time()
         try:
             yield account

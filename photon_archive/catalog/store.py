@@ -8,7 +8,7 @@ inside the database: the final row is the same for every arrival order and inter
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, Table, case, func, select, update
@@ -100,8 +100,52 @@ def header_sources(connection: Connection, table_name: str, base_filenames: Sequ
 
 def record_objects(connection: Connection, records: Iterable[LedgerRecord], now: datetime) -> None:
     """Upsert one ledger row per object, in key order; the latest outcome and run replace the earlier."""
+    rows = _ledger_rows(records, now)
+    if not rows:
+        return
     table: Table = LedgerEntry.__table__  # type: ignore[assignment]
-    rows = [
+    statement = _insert(connection, table)
+    updated = {name: statement.excluded[name] for name in rows[0] if name not in ("key", "first_seen_at")}
+    upsert = statement.on_conflict_do_update(index_elements=["key"], set_=updated).returning(table.c.key)
+    connection.execute(upsert, rows).all()
+
+
+def claim_objects(
+    connection: Connection, records: Iterable[LedgerRecord], known: Mapping[str, KnownObject], now: datetime
+) -> set[str]:
+    """Write ``records`` only where the ledger still holds what ``known`` says it held; the keys written.
+
+    Two sensor ticks that read the ledger at the same moment both find an object new; whichever writes
+    second finds the row taken (a key now present, or a row changed since it was read) and leaves it,
+    so only one of them asks for a run. A key absent from ``known`` is inserted if still absent; a
+    known one is updated only if its ``updated_at`` and ``run_key`` are still those that were read.
+    """
+    records = list(records)
+    rows = _ledger_rows(records, now)
+    table: Table = LedgerEntry.__table__  # type: ignore[assignment]
+    stored = {_storable(key) or "": key for key in known}
+    fresh = [row for row in rows if row["key"] not in stored]
+    claimed: set[str] = set()
+    if fresh:
+        insert = (
+            _insert(connection, table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key)
+        )
+        claimed.update(connection.execute(insert, fresh).scalars())
+    for row in rows:
+        if row["key"] not in stored:
+            continue
+        seen = known[stored[row["key"]]]
+        values = {name: value for name, value in row.items() if name not in ("key", "first_seen_at")}
+        unchanged = (table.c.key == row["key"]) & (table.c.updated_at == seen.updated_at)
+        unchanged &= table.c.run_key.is_(None) if seen.run_key is None else table.c.run_key == seen.run_key
+        update_ = update(table).where(unchanged).values(values).returning(table.c.key)
+        claimed.update(connection.execute(update_).scalars())
+    unstored = {_storable(row.key) or "": row.key for row in records}
+    return {unstored[key] for key in claimed}
+
+
+def _ledger_rows(records: Iterable[LedgerRecord], now: datetime) -> list[dict[str, object]]:
+    return [
         {
             "key": _storable(r.key),
             "etag": r.etag,
@@ -118,12 +162,6 @@ def record_objects(connection: Connection, records: Iterable[LedgerRecord], now:
         }
         for r in sorted({r.key: r for r in records}.values(), key=lambda r: r.key)
     ]
-    if not rows:
-        return
-    statement = _insert(connection, table)
-    updated = {name: statement.excluded[name] for name in rows[0] if name not in ("key", "first_seen_at")}
-    upsert = statement.on_conflict_do_update(index_elements=["key"], set_=updated).returning(table.c.key)
-    connection.execute(upsert, rows).all()
 
 
 def _storable(text: str | None) -> str | None:

@@ -18,7 +18,13 @@ from sqlalchemy import Engine
 
 from photon_archive.aws.bucket import Bucket
 from photon_archive.catalog.models import ObjectState
-from photon_archive.catalog.store import known_objects, queued_under, record_objects, waiting_run_keys
+from photon_archive.catalog.store import (
+    claim_objects,
+    known_objects,
+    queued_under,
+    record_objects,
+    waiting_run_keys,
+)
 from photon_archive.errors import Rejected
 from photon_archive.events import MAX_MESSAGE_BYTES
 from photon_archive.ingest.job import ingest_run_config
@@ -144,19 +150,34 @@ def request_new(
     now: datetime,
     run_exists: Callable[[str], bool],
 ) -> list[PlannedRun]:
-    """Plan runs for the refs the ledger does not have yet and record them as queued."""
+    """Plan runs for the refs the ledger does not have yet and record them as queued.
+
+    The read and the write are one transaction, and the write a claim: where another tick queued an
+    object in between (the event sensor and the prefix scan both see a thumbnail the archive has just
+    written), that tick has it, and the runs planned here leave it out.
+    """
     refs = [ref for ref in latest_per_key(refs) if delivery.watches(ref.key)]
-    with engine.connect() as connection:
-        known = known_objects(connection, [ref.key for ref in refs])
     requeue_after = timedelta(minutes=delivery.requeue_after_minutes)
     listed = source == "scan"  # the prefix scan lists the bucket as it is now
-    new = [
-        ref
-        for ref in refs
-        if needs_ingest(ref, known.get(ref.key), now, requeue_after, run_exists, listed=listed)
-    ]
-    plans = plan_runs(new, source, delivery.max_objects_per_run)
-    queued = [
+    with engine.begin() as connection:
+        known = known_objects(connection, [ref.key for ref in refs])
+        new = [
+            ref
+            for ref in refs
+            if needs_ingest(ref, known.get(ref.key), now, requeue_after, run_exists, listed=listed)
+        ]
+        plans = plan_runs(new, source, delivery.max_objects_per_run)
+        claimed = claim_objects(connection, _queued(plans), known, now)
+        if len(claimed) < len(new):
+            plans = plan_runs(
+                [ref for ref in new if ref.key in claimed], source, delivery.max_objects_per_run
+            )
+            record_objects(connection, _queued(plans), now)
+    return plans
+
+
+def _queued(plans: Iterable[PlannedRun]) -> list[LedgerRecord]:
+    return [
         LedgerRecord(
             key=ref.key,
             state=ObjectState.QUEUED.value,
@@ -171,9 +192,6 @@ def request_new(
         for plan in plans
         for ref in plan.refs
     ]
-    with engine.begin() as connection:
-        record_objects(connection, queued, now)
-    return plans
 
 
 def lost_requests(

@@ -174,6 +174,13 @@ def test_daemon_crashes_and_duplicate_events_lose_nothing_and_handle_nothing_twi
         handled_by = {run.run_id: {entry["key"] for entry in _requested(run.run_config)} for run in runs}
     handled = Counter(key for keys in handled_by.values() for key in keys)
     twice = sorted(key for key, count in handled.items() if count > 1)
-    assert not twice, f"{len(twice)} objects handled by two successful runs, e.g. {twice[:5]}"
+    by_whom = [
+        f"{run.run_id} ({run.tags.get('dagster/run_key')}, parent {run.parent_run_id})"
+        for run in runs
+        if twice and twice[0] in handled_by[run.run_id]
+    ]
+    assert not twice, (
+        f"{len(twice)} objects handled by two successful runs, e.g. {twice[:5]}, {twice[0]} by {by_whom}"
+    )
     assert all(row["key"] in handled_by.get(row["run_id"], set()) for row in ledger.values())
     print(f"{len(runs)} successful ingest runs for {len(ledger)} objects")
