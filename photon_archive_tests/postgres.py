@@ -29,7 +29,7 @@ import pytest
 from sqlalchemy.engine import URL
 
 from photon_archive.catalog.schema import create_database, upgrade
-from photon_archive.local.emulator import LOOPBACK, free_port
+from photon_archive_workshop.emulator import LOOPBACK, free_port
 
 # Debian and Ubuntu keep the server binaries out of PATH, one directory per major version.
 DEBIAN_BINARIES = Path("/usr/lib/postgresql")

@@ -24,11 +24,11 @@ from typing import Any, TypeVar
 import yaml
 from dagster import DagsterInstance
 
-import photon_archive.local
-from photon_archive.local.emulator import LOOPBACK, free_port
+import photon_archive_workshop
+from photon_archive_workshop.emulator import LOOPBACK, free_port
 
 DEFINITIONS_MODULE = "photon_archive.definitions"
-LOCAL_DAGSTER_YAML = Path(photon_archive.local.__file__).with_name("dagster_home.yaml")
+LOCAL_DAGSTER_YAML = Path(photon_archive_workshop.__file__).with_name("dagster_home.yaml")
 TERMINAL_RUN_STATUSES = ("SUCCESS", "FAILURE", "CANCELED")
 
 # How long to wait for a process to come up before failing: a limit, not a measure of speed (that is
