@@ -25,6 +25,7 @@ from photon_archive.catalog.engine import redacted_url
 from photon_archive.catalog.schema import upgrade
 from photon_archive.naming import Prefix
 from photon_archive.settings import Settings
+from photon_archive_workshop.instance import local_dagster_yaml
 
 DEFAULT_EMULATOR_PORT = 4566
 DEFAULT_WEBSERVER_PORT = 3000
@@ -138,7 +139,7 @@ def run_dev(settings: Settings, port: int, emulator_port: int, exposures: int) -
         dagster = subprocess.Popen(
             [sys.executable, "-m", *command],
             env=environment,
-            cwd=state,  # not the checkout: its production dagster.yaml is not this instance's
+            cwd=state,  # beside its Dagster home: nothing the stack writes lands in the checkout
             # dagster dev stops its webserver and daemon on SIGINT; a shell starts background
             # commands with SIGINT ignored, so the child gets the default back.
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
@@ -178,7 +179,7 @@ def _state_dir(settings: Settings) -> Path:
 def _dagster_home(state: Path) -> Path:
     home = state / "dagster_home"
     home.mkdir(exist_ok=True)
-    shutil.copyfile(Path(__file__).with_name("dagster_home.yaml"), home / "dagster.yaml")
+    shutil.copyfile(local_dagster_yaml(), home / "dagster.yaml")
     return home
 
 
