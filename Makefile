@@ -5,17 +5,18 @@ BIN := $(VENV)/bin
 
 .PHONY: install run test bench lint fuzz
 
-# The virtual environment is rebuilt whenever the project's dependencies change.
-$(VENV)/.installed: pyproject.toml
+# The virtual environment is rebuilt whenever the dependencies of the project or of its local
+# workshop (workshop/: the emulator, sample data and the local stack's command) change.
+$(VENV)/.installed: pyproject.toml workshop/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e ./workshop
 	touch $@
 
 install: $(VENV)/.installed
 
 run: install
-	$(BIN)/photon-archive dev
+	$(BIN)/photon-archive-workshop dev
 
 test: install
 	$(BIN)/pytest
@@ -30,6 +31,6 @@ bench: install
 	$(BIN)/python -m bench
 
 lint: install
-	$(BIN)/ruff check photon_archive photon_archive_tests bench
-	$(BIN)/mypy photon_archive photon_archive_tests bench
+	$(BIN)/ruff check photon_archive workshop photon_archive_tests bench
+	$(BIN)/mypy photon_archive workshop/photon_archive_workshop photon_archive_tests bench
 	$(BIN)/lint-imports

@@ -24,10 +24,11 @@ from sqlalchemy.engine import make_url
 
 from photon_archive.aws.clients import client
 from photon_archive.catalog.engine import engine_for
-from photon_archive.catalog.schema import create_database, drop_database, upgrade
-from photon_archive.local.emulator import Emulator
-from photon_archive.local.provision import provision, set_bucket_notifications
+from photon_archive.catalog.schema import upgrade
+from photon_archive.provision import provision, set_bucket_notifications
 from photon_archive.settings import Settings
+from photon_archive_tests.postgres import create_database, drop_database
+from photon_archive_workshop.emulator import Emulator
 
 RESULTS_PATH = Path(__file__).parent / "results.json"
 # The machine's PostgreSQL (trust auth), the same server the tests use.

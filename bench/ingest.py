@@ -54,12 +54,12 @@ from photon_archive.definitions import build_definitions
 from photon_archive.headers import parse_text_header, read_fits_header
 from photon_archive.ingest.decisions import with_header
 from photon_archive.ingest.objects import naive_utc
-from photon_archive.local.sample import sample_exposures
 from photon_archive.naming import EXPOSURE_TABLE, FileKind, parse_key, thumbnail_key
 from photon_archive.records import LedgerRecord, ObjectInfo
 from photon_archive.retention import expiry_seconds, parse_rules
 from photon_archive.settings import Settings
 from photon_archive.thumbnails import make_thumbnail
+from photon_archive_workshop.sample import sample_exposures
 
 INGEST_GOAL = ">= 300"
 RATIO_GOAL = ">= 10"

@@ -2,7 +2,7 @@
 
 The measured system is the one an operator runs: ``dagster-daemon run -m photon_archive.definitions``
 as a child process, on a temporary Dagster home whose ``dagster.yaml`` is the local stack's
-(``photon_archive/local/dagster_home.yaml``: queued run coordinator, dequeued every second), with
+(the repository's ``dagster.yaml``: queued run coordinator, dequeued every second), with
 the environment pointing it at moto's server and a fresh PostgreSQL catalog. The bucket's event
 notifications are on, so the event-queue sensor sees each upload; the prefix scan runs beside it as
 in production.
@@ -39,7 +39,6 @@ from dagster._core.definitions.run_request import InstigatorType
 from dagster._core.storage.tags import SENSOR_NAME_TAG, TICK_ID_TAG
 from sqlalchemy import text
 
-import photon_archive.local
 from bench.common import (
     Figure,
     Stack,
@@ -51,15 +50,15 @@ from bench.common import (
 )
 from photon_archive.aws.clients import client
 from photon_archive.catalog.engine import engine_for
-from photon_archive.local.sample import sample_exposures
 from photon_archive.naming import parse_key
 from photon_archive.settings import Settings
+from photon_archive_workshop.instance import LOCAL_DAGSTER_YAML
+from photon_archive_workshop.sample import sample_exposures
 
 P50_GOAL = "<= 5"
 P95_GOAL = "<= 10"
 GOALS = {"latency_p50_s": P50_GOAL, "latency_p95_s": P95_GOAL}
 LEGACY_LAMBDA_S = 1.0  # the legacy S3-triggered Lambda: about a second from upload to row
-LOCAL_DAGSTER_YAML = Path(photon_archive.local.__file__).with_name("dagster_home.yaml")
 DEFINITIONS_MODULE = "photon_archive.definitions"
 SITE = "sro"
 POLL_S = 0.2
@@ -254,7 +253,7 @@ class Daemon:
             self.process = subprocess.Popen(
                 command,
                 env=self.environment,
-                cwd=self.home,  # not the checkout, whose dagster.yaml is the production instance's
+                cwd=self.home,  # the Dagster home: nothing the processes write lands in the checkout
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,

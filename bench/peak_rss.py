@@ -38,8 +38,8 @@ from photon_archive.aws.clients import client
 from photon_archive.catalog.engine import engine_for
 from photon_archive.catalog.store import header_sources
 from photon_archive.headers import BLOCK_SIZE
-from photon_archive.local.sample import observatory_header
 from photon_archive.settings import ENVIRONMENT
+from photon_archive_workshop.sample import observatory_header
 
 PEAK_GOAL = "<= 300"
 GOALS = {"peak_rss_mb": PEAK_GOAL}

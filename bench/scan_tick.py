@@ -63,12 +63,12 @@ from photon_archive.catalog.models import ObjectState
 from photon_archive.catalog.schema import upgrade
 from photon_archive.catalog.store import record_objects
 from photon_archive.definitions import resources_for
-from photon_archive.local.emulator import LOOPBACK, Emulator
-from photon_archive.local.provision import provision, set_bucket_notifications
+from photon_archive.provision import provision, set_bucket_notifications
 from photon_archive.records import LedgerRecord
 from photon_archive.sensors.delivery import Delivery
 from photon_archive.sensors.prefix_scan import ScanCursor, s3_prefix_scan
 from photon_archive.settings import Settings
+from photon_archive_workshop.emulator import LOOPBACK, Emulator
 
 RATIO_GOAL = "<= 2"
 GOALS = {"scan_tick_ratio_100k_vs_1k": RATIO_GOAL}

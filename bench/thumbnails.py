@@ -32,8 +32,8 @@ from datetime import date
 from PIL import Image, ImageFilter, ImageOps
 
 from bench.common import Figure, busy_warning
-from photon_archive.local.sample import sample_exposures
 from photon_archive.thumbnails import decode_for_thumbnail, make_thumbnail, thumbnail_size
+from photon_archive_workshop.sample import sample_exposures
 
 # The ingest's goal is 300 objects/s and one object in five is a medium jpg: 60 thumbnails/s on one
 # core keeps the thumbnails within that budget.

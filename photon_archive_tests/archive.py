@@ -16,8 +16,8 @@ from photon_archive.aws.clients import client
 from photon_archive.definitions import build_definitions
 from photon_archive.ingest.job import ingest_run_config
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef
-from photon_archive.local.sample import sample_exposures
 from photon_archive.settings import Settings
+from photon_archive_workshop.sample import sample_exposures
 
 # The night sample exposures are taken on, unless a test says otherwise.
 SAMPLE_NIGHT = date(2026, 11, 24)

@@ -15,12 +15,19 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
-from photon_archive.catalog.schema import create_database, drop_database, upgrade
-from photon_archive.local.emulator import Emulator
-from photon_archive.local.provision import provision
+from photon_archive.catalog.schema import upgrade
+from photon_archive.provision import provision
 from photon_archive.settings import Settings
 from photon_archive_tests.archive import Archive
-from photon_archive_tests.postgres import SERVERS_USED, PostgresCluster, find_server_binaries, report_server
+from photon_archive_tests.postgres import (
+    SERVERS_USED,
+    PostgresCluster,
+    create_database,
+    drop_database,
+    find_server_binaries,
+    report_server,
+)
+from photon_archive_workshop.emulator import Emulator
 
 TEST_DATABASE_URL = "PHOTON_ARCHIVE_TEST_DATABASE_URL"
 # The machine's PostgreSQL (trust auth), used when it answers; else the session starts its own.

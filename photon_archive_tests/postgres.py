@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 
-from photon_archive.catalog.schema import create_database, upgrade
-from photon_archive.local.emulator import LOOPBACK, free_port
+from photon_archive.catalog.schema import upgrade
+from photon_archive_workshop.emulator import LOOPBACK, free_port
 
 # Debian and Ubuntu keep the server binaries out of PATH, one directory per major version.
 DEBIAN_BINARIES = Path("/usr/lib/postgresql")
@@ -47,6 +48,23 @@ def report_server(config: pytest.Config, line: str) -> None:
     lines = config.stash.setdefault(SERVERS_USED, [])
     if line not in lines:
         lines.append(line)
+
+
+def create_database(admin_url: URL, name: str) -> URL:
+    """A new, empty database on the server of ``admin_url``: for tests and benchmarks."""
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0'))
+    engine.dispose()
+    return admin_url.set(database=name)
+
+
+def drop_database(admin_url: URL, name: str) -> None:
+    """Drop ``name`` on the server of ``admin_url``, closing whatever still uses it."""
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
 
 
 @dataclass(frozen=True)

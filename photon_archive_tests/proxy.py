@@ -11,7 +11,7 @@ import time
 
 from sqlalchemy.engine import make_url
 
-from photon_archive.local.emulator import LOOPBACK, free_port
+from photon_archive_workshop.emulator import LOOPBACK, free_port
 
 
 class TcpProxy:

@@ -10,8 +10,8 @@ from dagster import DagsterEvent, ExecuteInProcessResult
 
 from photon_archive.aws.clients import client
 from photon_archive.definitions import build_definitions
-from photon_archive.local.sample import sample_exposures
 from photon_archive_tests.archive import SAMPLE_NIGHT, Archive
+from photon_archive_workshop.sample import sample_exposures
 
 
 def _failed_at_once(result: ExecuteInProcessResult) -> DagsterEvent:

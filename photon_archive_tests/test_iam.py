@@ -71,13 +71,13 @@ from photon_archive.catalog.schema import upgrade
 from photon_archive.definitions import build_definitions, resources_for
 from photon_archive.ingest.job import ingest_run_config
 from photon_archive.ingest.objects import ObjectRef
-from photon_archive.local.emulator import EMULATOR_ENVIRONMENT, Emulator
-from photon_archive.local.provision import provision
-from photon_archive.local.sample import SampleFile, sample_exposures
 from photon_archive.naming import parse_key, thumbnail_key
+from photon_archive.provision import provision
 from photon_archive.sensors.event_queue import s3_event_queue
 from photon_archive.sensors.prefix_scan import s3_prefix_scan
 from photon_archive.settings import Settings
+from photon_archive_workshop.emulator import EMULATOR_ENVIRONMENT, Emulator
+from photon_archive_workshop.sample import SampleFile, sample_exposures
 
 POLICY_FILE = Path(__file__).resolve().parents[1] / "deploy" / "iam-policy.json"
 ACCOUNT = "123456789012"  # moto's account
@@ -90,7 +90,8 @@ MAINTENANCE = {
     "expire_info_images": "delete_expired_info_images",
     "expire_allsky": "delete_old_allsky",
 }
-# Provisioning is an operator's job (photon_archive/local/provision.py); the running system never does it.
+# Provisioning is an operator's job (`photon-archive provision`, photon_archive/provision.py); the running
+# system never does it.
 PROVISIONING = re.compile(
     r"^(s3:(Create|Delete)Bucket|s3:Put\w*Configuration|s3:ListAllMyBuckets"
     r"|sqs:(Create|Delete|Purge)Queue|sqs:SetQueueAttributes|sqs:ListQueues"

@@ -1,4 +1,5 @@
-"""The shipped production dagster.yaml is a working instance on PostgreSQL."""
+"""The shipped Dagster instances: deploy/dagster.yaml, production's, is a working instance on
+PostgreSQL; the repository's own dagster.yaml, the local stack's, needs no database server."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy.engine import make_url
 from photon_archive.catalog.schema import upgrade
 from photon_archive.definitions import build_definitions
 from photon_archive.settings import Settings
+from photon_archive_workshop.instance import local_dagster_yaml
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 
@@ -26,7 +28,7 @@ def test_shipped_dagster_yaml_keeps_runs_and_events_in_postgres(
     monkeypatch.setenv("DAGSTER_PG_USERNAME", url.username or "postgres")
     monkeypatch.setenv("DAGSTER_PG_PASSWORD", url.password or "")
     monkeypatch.setenv("DAGSTER_PG_DB", url.database or "")
-    shutil.copy(REPOSITORY / "dagster.yaml", tmp_path / "dagster.yaml")
+    shutil.copy(REPOSITORY / "deploy" / "dagster.yaml", tmp_path / "dagster.yaml")
 
     with DagsterInstance.from_config(str(tmp_path)) as instance:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
@@ -54,3 +56,17 @@ def test_shipped_dagster_yaml_keeps_runs_and_events_in_postgres(
     engine.dispose()
     assert runs == [("SUCCESS",)]
     assert events > 5
+
+
+def test_repository_dagster_yaml_is_the_local_stacks_sqlite_instance(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("DAGSTER_PG_HOST", "DAGSTER_PG_PORT", "DAGSTER_PG_USERNAME", "DAGSTER_PG_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    assert local_dagster_yaml() == REPOSITORY / "dagster.yaml"
+    shutil.copy(local_dagster_yaml(), tmp_path / "dagster.yaml")
+
+    with DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert type(instance.run_storage).__name__ == "SqliteRunStorage"
+        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        assert instance.run_retries_enabled

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import psycopg2
 
-from photon_archive.local.emulator import LOOPBACK
 from photon_archive_tests.e2e.stack import wait_for
+from photon_archive_workshop.emulator import LOOPBACK
 
 # A test process that makes a private server, says where it is, and waits to be killed.
 OWNER = """

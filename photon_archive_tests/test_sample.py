@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from photon_archive.errors import Rejected
-from photon_archive.local.sample import ALL_FILES, SampleFile, observatory_header, sample_exposures
+from photon_archive_workshop.sample import ALL_FILES, SampleFile, observatory_header, sample_exposures
 
 NIGHT = date(2026, 11, 24)
 

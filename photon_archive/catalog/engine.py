@@ -31,6 +31,11 @@ MISCONFIGURED_STATES = ("28", "3D000", "3F000", "42P01", "42703", "42501")
 MISCONFIGURED_WORDS = ("password authentication failed", "does not exist", "no such table", "no such column")
 
 
+def redacted_url(database_url: str) -> str:
+    """A database URL fit for a log line or a message: the password hidden."""
+    return make_url(database_url).render_as_string(hide_password=True)
+
+
 @functools.cache
 def engine_for(database_url: str) -> Engine:
     if database_url.startswith("sqlite"):
@@ -38,7 +43,7 @@ def engine_for(database_url: str) -> Engine:
     else:
         # pre_ping replaces a pooled connection that died with the server (a restart, a failover).
         engine = create_engine(database_url, pool_pre_ping=True, pool_size=5, max_overflow=5)
-    where = f"catalog database {make_url(database_url).render_as_string(hide_password=True)}"
+    where = f"catalog database {redacted_url(database_url)}"
 
     @event.listens_for(engine, "handle_error")
     def _translate(context: ExceptionContext) -> None:

@@ -6,8 +6,6 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import URL
 
 from photon_archive.catalog.engine import ensure_sqlite_folder
 
@@ -35,20 +33,3 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 def downgrade(database_url: str, revision: str = "base") -> None:
     """Take the catalog back down to ``revision`` (``base`` drops every table)."""
     command.downgrade(alembic_config(database_url), revision)
-
-
-def create_database(admin_url: URL, name: str) -> URL:
-    """A new, empty database on the server of ``admin_url``: for tests and benchmarks."""
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0'))
-    engine.dispose()
-    return admin_url.set(database=name)
-
-
-def drop_database(admin_url: URL, name: str) -> None:
-    """Drop ``name`` on the server of ``admin_url``, closing whatever still uses it."""
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()

@@ -21,7 +21,8 @@ from sqlalchemy import Engine, Select, create_engine, select, text
 from sqlalchemy.engine import URL
 
 from photon_archive.catalog.models import AllskyImage, ExposureColumns, Image
-from photon_archive.catalog.schema import create_database, drop_database, upgrade
+from photon_archive.catalog.schema import upgrade
+from photon_archive_tests.postgres import create_database, drop_database
 
 ROWS_PER_TABLE = 200_000
 

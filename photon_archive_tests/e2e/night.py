@@ -11,9 +11,9 @@ from typing import Any
 
 from photon_archive.aws.clients import client
 from photon_archive.catalog.rows import FLAGS
-from photon_archive.local.sample import SampleFile
 from photon_archive.naming import FileKind, parse_key, thumbnail_key
 from photon_archive_tests.archive import Archive
+from photon_archive_workshop.sample import SampleFile
 
 
 def by_exposure(files: Sequence[SampleFile]) -> list[list[SampleFile]]:

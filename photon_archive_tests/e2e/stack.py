@@ -24,11 +24,10 @@ from typing import Any, TypeVar
 import yaml
 from dagster import DagsterInstance
 
-import photon_archive.local
-from photon_archive.local.emulator import LOOPBACK, free_port
+from photon_archive_workshop.emulator import LOOPBACK, free_port
+from photon_archive_workshop.instance import LOCAL_DAGSTER_YAML
 
 DEFINITIONS_MODULE = "photon_archive.definitions"
-LOCAL_DAGSTER_YAML = Path(photon_archive.local.__file__).with_name("dagster_home.yaml")
 TERMINAL_RUN_STATUSES = ("SUCCESS", "FAILURE", "CANCELED")
 
 # How long to wait for a process to come up before failing: a limit, not a measure of speed (that is
@@ -214,7 +213,7 @@ class DagsterStack:
             process = subprocess.Popen(
                 command,
                 env=self.environment,
-                cwd=self.home,  # not the checkout, whose dagster.yaml is the production instance's
+                cwd=self.home,  # the Dagster home: nothing the processes write lands in the checkout
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: code servers and runs go with it

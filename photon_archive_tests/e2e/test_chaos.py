@@ -19,10 +19,10 @@ import pytest
 from dagster import DagsterRunStatus, RunsFilter
 
 from photon_archive.aws.clients import client
-from photon_archive.local.sample import sample_exposures
 from photon_archive_tests.archive import Archive
 from photon_archive_tests.e2e.night import NightWatch, Uploader, by_exposure
 from photon_archive_tests.e2e.stack import StackFactory
+from photon_archive_workshop.sample import sample_exposures
 
 pytestmark = pytest.mark.e2e
 

@@ -10,11 +10,11 @@ import pytest
 
 from photon_archive.aws.clients import client
 from photon_archive.catalog.rows import FLAGS
-from photon_archive.local.sample import sample_exposures
 from photon_archive.naming import parse_key
 from photon_archive_tests.archive import Archive
 from photon_archive_tests.e2e.night import NightWatch, Uploader, by_exposure
 from photon_archive_tests.e2e.stack import DagsterStack, wait_for
+from photon_archive_workshop.sample import sample_exposures
 
 pytestmark = pytest.mark.e2e
 

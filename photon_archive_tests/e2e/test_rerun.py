@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from photon_archive.catalog.rows import FLAGS
-from photon_archive.local.sample import sample_exposures
 from photon_archive.naming import parse_key
 from photon_archive_tests.archive import Archive
 from photon_archive_tests.e2e.night import Uploader, by_exposure
 from photon_archive_tests.e2e.stack import StackFactory, wait_for
 from photon_archive_tests.proxy import TcpProxy
+from photon_archive_workshop.sample import sample_exposures
 
 pytestmark = pytest.mark.e2e
 

@@ -10,11 +10,17 @@ from dataclasses import replace
 import pytest
 from sqlalchemy.engine import URL
 
-from photon_archive.catalog.schema import create_database, drop_database, upgrade
-from photon_archive.local.emulator import LOOPBACK, Emulator
+from photon_archive.catalog.schema import upgrade
 from photon_archive_tests.archive import Archive
-from photon_archive_tests.postgres import PostgresCluster, find_server_binaries, report_server
+from photon_archive_tests.postgres import (
+    PostgresCluster,
+    create_database,
+    drop_database,
+    find_server_binaries,
+    report_server,
+)
 from photon_archive_tests.proxy import TcpProxy
+from photon_archive_workshop.emulator import LOOPBACK, Emulator
 
 
 @pytest.fixture(scope="module")

@@ -19,11 +19,11 @@ from dagster import SensorResult
 from photon_archive.aws.clients import client
 from photon_archive.definitions import build_definitions
 from photon_archive.events import parse_event_message
-from photon_archive.local.sample import SampleFile, sample_exposures
 from photon_archive.naming import FileKind, parse_key
 from photon_archive_tests.archive import SAMPLE_NIGHT, Archive
 from photon_archive_tests.e2e.night import NightWatch, by_exposure
 from photon_archive_tests.sensors.ticks import drain_event_queue, event_queue_tick, queue_url
+from photon_archive_workshop.sample import SampleFile, sample_exposures
 
 COPIES = (5, 10)  # each message is delivered this many times, inclusive
 PER_TICK = 25  # copies delivered before each tick

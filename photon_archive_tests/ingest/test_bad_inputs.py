@@ -19,8 +19,8 @@ from astropy.io import fits
 from dagster import ExecuteInProcessResult
 from PIL import Image
 
-from photon_archive.local.sample import sample_exposures
 from photon_archive_tests.archive import Archive
+from photon_archive_workshop.sample import sample_exposures
 
 NIGHT = date(2026, 11, 24)
 GOOD_EXPOSURES = 3

@@ -12,11 +12,11 @@ from photon_archive.aws.clients import client
 from photon_archive.definitions import resources_for
 from photon_archive.ingest.batch import Services, ingest_batch
 from photon_archive.ingest.objects import ObjectRef
-from photon_archive.local.sample import sample_exposures
 from photon_archive.naming import parse_key, thumbnail_key
 from photon_archive.thumbnails import make_thumbnail
 from photon_archive_tests.archive import Archive
 from photon_archive_tests.ingest.test_decisions import ingest as decide
+from photon_archive_workshop.sample import sample_exposures
 
 NIGHT = date(2026, 11, 24)
 ROW_COLUMNS = (

@@ -24,11 +24,11 @@ from photon_archive.headers import ParsedHeader, parse_text_header, read_fits_he
 from photon_archive.ingest import decisions
 from photon_archive.ingest.decisions import IngestSettings, Outcome, Work
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef
-from photon_archive.local.sample import sample_exposures
 from photon_archive.naming import parse_key, thumbnail_key
 from photon_archive.records import KnownObject, ObjectInfo
 from photon_archive.retention import parse_rules
 from photon_archive.thumbnails import make_thumbnail
+from photon_archive_workshop.sample import sample_exposures
 
 NIGHT = datetime(2026, 11, 24, tzinfo=UTC)
 SETTINGS = IngestSettings()

@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from photon_archive.local.sample import sample_exposures
 from photon_archive.naming import parse_key
 from photon_archive_tests.archive import SAMPLE_NIGHT, Archive
+from photon_archive_workshop.sample import sample_exposures
 
 
 def test_an_exposure_is_catalogued_with_thumbnail_log_and_one_notification(archive: Archive) -> None:

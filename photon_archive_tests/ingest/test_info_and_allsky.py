@@ -11,9 +11,9 @@ import pytest
 from photon_archive.aws.clients import client
 from photon_archive.definitions import resources_for
 from photon_archive.ingest.batch import Services, ingest_batch
-from photon_archive.local.sample import sample_exposures
 from photon_archive.naming import parse_key
 from photon_archive_tests.archive import Archive
+from photon_archive_workshop.sample import sample_exposures
 
 
 def _item(archive: Archive, pk: str) -> dict[str, Any]:

@@ -9,10 +9,10 @@ from typing import Any
 from dagster import ExecuteInProcessResult
 
 from photon_archive.definitions import build_definitions
-from photon_archive.local.sample import sample_exposures
 from photon_archive.maintenance.report import Deletions
 from photon_archive.naming import parse_key
 from photon_archive_tests.archive import Archive
+from photon_archive_workshop.sample import sample_exposures
 
 NIGHT = date(2026, 11, 24)
 

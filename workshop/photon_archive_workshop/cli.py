@@ -1,8 +1,9 @@
-"""The ``photon-archive`` command: the embedded local stack and the operator's chores.
+"""The ``photon-archive-workshop`` command: the embedded local stack.
 
-``photon-archive dev`` is the whole system on one machine: the AWS emulator on loopback, the
+``photon-archive-workshop dev`` is the whole system on one machine: the AWS emulator on loopback, the
 provisioned bucket, queues and tables, the migrated SQLite catalog, ``dagster dev`` (webserver and
-daemon) and a night of sample data uploaded the way an observatory sends it.
+daemon) and a night of sample data uploaded the way an observatory sends it. The operator's chores on
+a deployment (``migrate``, ``provision``) are the product's own ``photon-archive`` command.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+from photon_archive.catalog.engine import redacted_url
 from photon_archive.catalog.schema import upgrade
 from photon_archive.naming import Prefix
 from photon_archive.settings import Settings
+from photon_archive_workshop.instance import local_dagster_yaml
 
 DEFAULT_EMULATOR_PORT = 4566
 DEFAULT_WEBSERVER_PORT = 3000
@@ -30,7 +33,7 @@ STACK_FILE = "stack.json"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="photon-archive", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="photon-archive-workshop", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
     dev = commands.add_parser(
@@ -44,9 +47,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "emulator", help="run the AWS emulator alone, provisioned, until interrupted"
     )
     emulator.add_argument("--port", type=int, default=DEFAULT_EMULATOR_PORT)
-
-    commands.add_parser("provision", help="create the bucket, queues and tables that are missing")
-    commands.add_parser("migrate", help="apply the catalog migrations to PHOTON_ARCHIVE_DATABASE_URL")
 
     sample = commands.add_parser("upload-sample", help="upload sample exposures the way an observatory does")
     sample.add_argument("--site", default="sro")
@@ -68,14 +68,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_dev(settings, args.port, args.emulator_port, args.exposures)
     if args.command == "emulator":
         return run_emulator(settings, args.port)
-    if args.command == "provision":
-        _use_local_stack(settings)
-        print(json.dumps(_provision(settings), indent=2))
-        return 0
-    if args.command == "migrate":
-        upgrade(settings.database_url)
-        print(f"catalog at head: {_redacted(settings.database_url)}")
-        return 0
     _use_local_stack(settings)
     keys = upload_sample(
         settings,
@@ -94,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def upload_sample(settings: Settings, **options: object) -> list[str]:
     """Upload sample exposures in the observatory's order (header first); return the keys written."""
     from photon_archive.aws.clients import client
-    from photon_archive.local.sample import sample_exposures
+    from photon_archive_workshop.sample import sample_exposures
 
     s3 = client("s3")
     keys = []
@@ -112,7 +104,7 @@ def upload_sample(settings: Settings, **options: object) -> list[str]:
 
 def run_emulator(settings: Settings, port: int) -> int:
     """Serve the provisioned emulator in the foreground, for tools run from another terminal."""
-    from photon_archive.local.emulator import Emulator
+    from photon_archive_workshop.emulator import Emulator
 
     state = _state_dir(settings)
     emulator = Emulator(port=port, log_path=state / "emulator.log").start()
@@ -129,7 +121,7 @@ def run_emulator(settings: Settings, port: int) -> int:
 
 
 def run_dev(settings: Settings, port: int, emulator_port: int, exposures: int) -> int:
-    from photon_archive.local.emulator import Emulator
+    from photon_archive_workshop.emulator import Emulator
 
     state = _state_dir(settings)
     emulator = Emulator(port=emulator_port, log_path=state / "emulator.log").start()
@@ -139,7 +131,7 @@ def run_dev(settings: Settings, port: int, emulator_port: int, exposures: int) -
         print(f"AWS emulator on {emulator.endpoint_url}", flush=True)
         _provision(settings)
         upgrade(settings.database_url)
-        print(f"catalog migrated: {_redacted(settings.database_url)}", flush=True)
+        print(f"catalog migrated: {redacted_url(settings.database_url)}", flush=True)
         _write_stack_file(state, emulator.environment())
         environment = {**os.environ, "DAGSTER_HOME": str(_dagster_home(state))}
         environment["PHOTON_ARCHIVE_STATE_DIR"] = str(state)
@@ -147,7 +139,7 @@ def run_dev(settings: Settings, port: int, emulator_port: int, exposures: int) -
         dagster = subprocess.Popen(
             [sys.executable, "-m", *command],
             env=environment,
-            cwd=state,  # not the checkout: its production dagster.yaml is not this instance's
+            cwd=state,  # beside its Dagster home: nothing the stack writes lands in the checkout
             # dagster dev stops its webserver and daemon on SIGINT; a shell starts background
             # commands with SIGINT ignored, so the child gets the default back.
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
@@ -173,7 +165,7 @@ def run_dev(settings: Settings, port: int, emulator_port: int, exposures: int) -
 
 
 def _provision(settings: Settings) -> dict[str, object]:
-    from photon_archive.local.provision import provision
+    from photon_archive.provision import provision
 
     return provision(settings)
 
@@ -187,7 +179,7 @@ def _state_dir(settings: Settings) -> Path:
 def _dagster_home(state: Path) -> Path:
     home = state / "dagster_home"
     home.mkdir(exist_ok=True)
-    shutil.copyfile(Path(__file__).with_name("dagster_home.yaml"), home / "dagster.yaml")
+    shutil.copyfile(local_dagster_yaml(), home / "dagster.yaml")
     return home
 
 
@@ -223,13 +215,6 @@ def _wait_for_signal(process: subprocess.Popen[bytes] | None = None) -> None:
         signal.signal(number, lambda *_: stop.append(True))
     while not stop and (process is None or process.poll() is None):
         time.sleep(0.5)
-
-
-def _redacted(url: str) -> str:
-    """A database URL fit for a log line: the password hidden."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 if __name__ == "__main__":

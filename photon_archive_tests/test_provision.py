@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from photon_archive.aws.clients import client
-from photon_archive.local.provision import provision
+from photon_archive.provision import provision
 from photon_archive.settings import Settings
 
 

@@ -193,7 +193,7 @@ def observatory_header(
             (
                 "OBSNOTE",
                 f"{target} in {filter_name} for the project '{project}', requested by {username}; "
-                "sample data written by photon-archive upload-sample to exercise the ingest.",
+                "sample data written by photon-archive-workshop to exercise the ingest.",
                 "Observer note",
             ),
         ]

@@ -1,7 +1,7 @@
 """Idempotent provisioning of the bucket, queues and tables the system uses.
 
-Run against the emulator by the local stack, and usable once against a fresh AWS account; running it
-again changes nothing.
+Run once against a fresh AWS account by ``photon-archive provision``, and against the emulator by the
+local stack; running it again changes nothing.
 """
 
 from __future__ import annotations

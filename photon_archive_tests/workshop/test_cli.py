@@ -1,4 +1,4 @@
-"""The photon-archive command against moto's server."""
+"""The photon-archive-workshop command against moto's server."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from astropy.io import fits
 
 from photon_archive.aws.clients import client
-from photon_archive.local.cli import main
 from photon_archive.settings import Settings
+from photon_archive_workshop.cli import main
 
 
 def _event_keys(settings: Settings) -> list[str]:
