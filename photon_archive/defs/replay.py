@@ -3,18 +3,19 @@
 from dataclasses import replace
 from datetime import date
 
-from dagster import Config, OpExecutionContext, Output, in_process_executor, job, op
+from dagster import Config, OpExecutionContext, Output, ResourceParam, in_process_executor, job
 
 from photon_archive.aws.bucket import Bucket
 from photon_archive.aws.tables import Tables
 from photon_archive.catalog.models import ObjectState
 from photon_archive.catalog.resource import Catalog
 from photon_archive.catalog.store import known_objects
-from photon_archive.defs.policies import TRANSIENT_RETRY, retry_contract
+from photon_archive.defs.ingest import notify_datastream, run_batches
+from photon_archive.defs.policies import contract_op
+from photon_archive.defs.resources import IngestRules
 from photon_archive.errors import Rejected
 from photon_archive.ingest.batch import Services
 from photon_archive.ingest.decisions import BatchResult
-from photon_archive.ingest.job import IngestRules, notify_datastream, run_batches
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef
 from photon_archive.naming import Prefix, parse_key
 from photon_archive.records import KnownObject
@@ -44,30 +45,29 @@ def selected(key: str, config: ReplayConfig) -> bool:
     return first <= night <= last
 
 
-@op(retry_policy=TRANSIENT_RETRY)
+@contract_op
 def replay_objects(
     context: OpExecutionContext,
     config: ReplayConfig,
     bucket: Bucket,
     tables: Tables,
     catalog: Catalog,
-    ingest_rules: IngestRules,
+    ingest_rules: ResourceParam[IngestRules],
 ) -> Output[BatchResult]:
     """List the selection, leave out what is already done (unless forced), and ingest the rest."""
-    with retry_contract():
-        listing_prefix = f"{config.prefix.strip('/')}/{config.site + '-' if config.site else ''}"
-        refs = [
-            ObjectRef(info.key, ObjectEvent.CREATED, info.size, info.etag, info.last_modified)
-            for info in bucket.list_objects(listing_prefix)
-            if selected(info.key, config)
-        ]
-        if not config.force:
-            with catalog.engine().connect() as connection:
-                known = known_objects(connection, [ref.key for ref in refs])
-            refs = [ref for ref in refs if not _done(known.get(ref.key), ref)]
-        context.log.info(f"replaying {len(refs)} objects under {listing_prefix}")
-        settings = replace(ingest_rules.settings(), rebuild_thumbnails=config.force)
-        return run_batches(context, refs, Services(bucket, tables, catalog.engine(), settings))
+    listing_prefix = f"{config.prefix.strip('/')}/{config.site + '-' if config.site else ''}"
+    refs = [
+        ObjectRef(info.key, ObjectEvent.CREATED, info.size, info.etag, info.last_modified)
+        for info in bucket.list_objects(listing_prefix)
+        if selected(info.key, config)
+    ]
+    if not config.force:
+        with catalog.engine().connect() as connection:
+            known = known_objects(connection, [ref.key for ref in refs])
+        refs = [ref for ref in refs if not _done(known.get(ref.key), ref)]
+    context.log.info(f"replaying {len(refs)} objects under {listing_prefix}")
+    settings = replace(ingest_rules.settings(), rebuild_thumbnails=config.force)
+    return run_batches(context, refs, Services(bucket, tables, catalog.engine(), settings))
 
 
 def _done(known: KnownObject | None, ref: ObjectRef) -> bool:
