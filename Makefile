@@ -34,3 +34,4 @@ lint: install
 	$(BIN)/ruff check photon_archive workshop photon_archive_tests bench
 	$(BIN)/mypy photon_archive workshop/photon_archive_workshop photon_archive_tests bench
 	$(BIN)/lint-imports
+	$(BIN)/dg check defs

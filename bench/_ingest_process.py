@@ -15,7 +15,7 @@ from typing import Any
 
 from photon_archive.aws import bucket
 from photon_archive.definitions import defs
-from photon_archive.ingest.job import ingest_run_config
+from photon_archive.defs.ingest import ingest_run_config
 from photon_archive.ingest.objects import ObjectRef
 
 

@@ -32,8 +32,8 @@ from botocore.exceptions import ClientError
 from dagster import DagsterInstance, JobDefinition, instance_for_test
 from sqlalchemy import create_engine, text
 
+import photon_archive.defs.ingest as ingest_job
 import photon_archive.ingest.batch as batch
-import photon_archive.ingest.job as ingest_job
 from bench.common import (
     CpuMeter,
     Figure,

@@ -47,7 +47,7 @@ from dagster import DagsterInstance, SensorResult, build_sensor_context, instanc
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-import photon_archive.sensors.delivery as delivery_module
+import photon_archive.ingest.delivery as delivery_module
 from bench.common import (
     Figure,
     Stack,
@@ -62,11 +62,11 @@ from photon_archive.catalog.engine import engine_for
 from photon_archive.catalog.models import ObjectState
 from photon_archive.catalog.schema import upgrade
 from photon_archive.catalog.store import record_objects
-from photon_archive.definitions import resources_for
+from photon_archive.defs.resources import Delivery, resources_for
+from photon_archive.defs.sensors.prefix_scan import s3_prefix_scan
+from photon_archive.ingest.prefix_scan import ScanCursor
 from photon_archive.provision import provision, set_bucket_notifications
 from photon_archive.records import LedgerRecord
-from photon_archive.sensors.delivery import Delivery
-from photon_archive.sensors.prefix_scan import ScanCursor, s3_prefix_scan
 from photon_archive.settings import Settings
 from photon_archive_workshop.emulator import LOOPBACK, Emulator
 

@@ -8,11 +8,11 @@ item whole, files of the same exposure add to it, and an older one processed lat
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from photon_archive.errors import Rejected
-from photon_archive.naming import ObjectName
+from photon_archive.naming import ObjectName, parse_key, thumbnail_key
 
 CHANNELS = (1, 2, 3)
 CHANNEL_METADATA = "info-channel"
@@ -89,3 +89,17 @@ def _path_fields(name: ObjectName) -> tuple[str, ...]:
     own = name.file_path_field
     read = READER_PATH_FIELDS.get(name.catalog_flag or "", own)
     return (own,) if read == own else (own, read)
+
+
+def channel_objects(paths: Iterable[str]) -> list[str]:
+    """The keys a channel item names (its ``paths``), and the thumbnail of each medium jpg among them:
+    what goes when the item expires."""
+    keys = set(paths)
+    for key in list(keys):
+        try:
+            name = parse_key(key)
+        except Rejected:
+            continue
+        if name.makes_thumbnail:
+            keys.add(thumbnail_key(name))
+    return sorted(keys)

@@ -1,29 +1,35 @@
 """Configuration from the environment, with the legacy system's names as defaults.
 
-One frozen value read once per process: the Dagster definitions turn it into resources, the local
-stack into provisioned AWS resources. AWS credentials and region are never read here: boto3's standard
-chain (and ``AWS_ENDPOINT_URL`` for the emulator) decides where AWS is.
+One frozen value read once per process, and the one place every default lives: the Dagster
+definitions build every resource from it (``defs/resources.py``), the local stack provisions AWS
+resources from it. A setting is one field here; its variable is ``PHOTON_ARCHIVE_`` and the field's
+name in capitals unless the field names another. AWS credentials and region are never read here:
+boto3's standard chain (and ``AWS_ENDPOINT_URL`` for the emulator) decides where AWS is.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
+from datetime import timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 from photon_archive.events import MAX_MESSAGE_BYTES
 from photon_archive.headers import DEFAULT_LIMITS, DEFAULT_RIGHT_ASCENSION_UNIT, RIGHT_ASCENSION_UNITS
+from photon_archive.ingest.decisions import DEFAULT_ITEM_TTL
 from photon_archive.naming import Prefix
 from photon_archive.retention import DEFAULT_EXPIRATION_RULES
 from photon_archive.thumbnails import DEFAULT_HEIGHT, DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
 
 DEFAULT_STATE_DIR = ".photon_archive"
+Extended = TypeVar("Extended", bound="Settings")
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Every setting, named by its environment variable in ``ENVIRONMENT``."""
+    """Every setting, read from its environment variable in ``ENVIRONMENT``."""
 
     state_dir: str = DEFAULT_STATE_DIR
     database_url: str = ""
@@ -35,12 +41,14 @@ class Settings:
     info_images_table: str = "info-images"
     expiration_table: str = "data-expiration-tracker"
     upload_log_table: str = "recent-uploads-log"
-    upload_log_ttl_hours: float = 48.0
-    info_image_ttl_hours: float = 48.0
+    upload_log_ttl_hours: float = DEFAULT_ITEM_TTL / timedelta(hours=1)
+    info_image_ttl_hours: float = DEFAULT_ITEM_TTL / timedelta(hours=1)
     allsky_retention_days: float = 30.0
     thumbnail_height: int = DEFAULT_HEIGHT
     expiration_rules: str = DEFAULT_EXPIRATION_RULES
-    watched_prefixes: tuple[str, ...] = tuple(Prefix)
+    watched_prefixes: tuple[str, ...] = field(
+        default=tuple(Prefix), metadata={"variable": "PHOTON_ARCHIVE_PREFIXES"}
+    )
     max_objects_per_run: int = 500
     requeue_after_minutes: float = 2.0
     right_ascension_unit: str = DEFAULT_RIGHT_ASCENSION_UNIT
@@ -67,49 +75,35 @@ class Settings:
         if not self.datastream_queue:
             object.__setattr__(self, "datastream_queue", f"datastreamIncomingQueue-{self.stage}")
 
+    def watches(self, key: str) -> bool:
+        """Whether ``key`` lies under one of the watched prefixes."""
+        return key.partition("/")[0] in self.watched_prefixes and "/" in key
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read every ``PHOTON_ARCHIVE_*`` variable that is set; the rest keep their defaults."""
         environ = os.environ if environ is None else environ
         values: dict[str, object] = {}
-        for field in fields(cls):
-            raw = environ.get(ENVIRONMENT[field.name])
+        for setting in fields(Settings):
+            raw = environ.get(ENVIRONMENT[setting.name])
             if raw is None or raw == "":
                 continue
-            default = field.default
+            default = setting.default
             if isinstance(default, tuple):
-                values[field.name] = tuple(p.strip().strip("/") for p in raw.split(",") if p.strip())
+                values[setting.name] = tuple(p.strip().strip("/") for p in raw.split(",") if p.strip())
             elif isinstance(default, bool | int | float):
-                values[field.name] = type(default)(raw)
+                values[setting.name] = type(default)(raw)
             else:
-                values[field.name] = raw
+                values[setting.name] = raw
         return cls(**values)  # type: ignore[arg-type]
+
+    def extended_as(self, kind: type[Extended]) -> Extended:
+        """These settings as ``kind``, a class that extends them; its own fields keep their defaults."""
+        values: dict[str, Any] = {setting.name: getattr(self, setting.name) for setting in fields(Settings)}
+        return kind(**values)
 
 
 ENVIRONMENT: dict[str, str] = {
-    "state_dir": "PHOTON_ARCHIVE_STATE_DIR",
-    "database_url": "PHOTON_ARCHIVE_DATABASE_URL",
-    "bucket": "PHOTON_ARCHIVE_BUCKET",
-    "event_queue": "PHOTON_ARCHIVE_EVENT_QUEUE",
-    "event_dead_letter_queue": "PHOTON_ARCHIVE_EVENT_DEAD_LETTER_QUEUE",
-    "stage": "PHOTON_ARCHIVE_STAGE",
-    "datastream_queue": "PHOTON_ARCHIVE_DATASTREAM_QUEUE",
-    "info_images_table": "PHOTON_ARCHIVE_INFO_IMAGES_TABLE",
-    "expiration_table": "PHOTON_ARCHIVE_EXPIRATION_TABLE",
-    "upload_log_table": "PHOTON_ARCHIVE_UPLOAD_LOG_TABLE",
-    "upload_log_ttl_hours": "PHOTON_ARCHIVE_UPLOAD_LOG_TTL_HOURS",
-    "info_image_ttl_hours": "PHOTON_ARCHIVE_INFO_IMAGE_TTL_HOURS",
-    "allsky_retention_days": "PHOTON_ARCHIVE_ALLSKY_RETENTION_DAYS",
-    "thumbnail_height": "PHOTON_ARCHIVE_THUMBNAIL_HEIGHT",
-    "expiration_rules": "PHOTON_ARCHIVE_EXPIRATION_RULES",
-    "watched_prefixes": "PHOTON_ARCHIVE_PREFIXES",
-    "max_objects_per_run": "PHOTON_ARCHIVE_MAX_OBJECTS_PER_RUN",
-    "requeue_after_minutes": "PHOTON_ARCHIVE_REQUEUE_AFTER_MINUTES",
-    "right_ascension_unit": "PHOTON_ARCHIVE_RIGHT_ASCENSION_UNIT",
-    "max_header_text_bytes": "PHOTON_ARCHIVE_MAX_HEADER_TEXT_BYTES",
-    "max_header_read_bytes": "PHOTON_ARCHIVE_MAX_HEADER_READ_BYTES",
-    "max_decompressed_bytes": "PHOTON_ARCHIVE_MAX_DECOMPRESSED_BYTES",
-    "max_image_bytes": "PHOTON_ARCHIVE_MAX_IMAGE_BYTES",
-    "max_image_pixels": "PHOTON_ARCHIVE_MAX_IMAGE_PIXELS",
-    "max_event_message_bytes": "PHOTON_ARCHIVE_MAX_EVENT_MESSAGE_BYTES",
+    setting.name: setting.metadata.get("variable", f"PHOTON_ARCHIVE_{setting.name.upper()}")
+    for setting in fields(Settings)
 }

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 
 from photon_archive.aws.clients import client
 from photon_archive.definitions import build_definitions
-from photon_archive.ingest.job import ingest_run_config
+from photon_archive.defs.ingest import ingest_run_config
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef
 from photon_archive.settings import Settings
 from photon_archive_workshop.sample import sample_exposures

@@ -68,13 +68,14 @@ from dagster import (
 
 from photon_archive.aws import clients, queues
 from photon_archive.catalog.schema import upgrade
-from photon_archive.definitions import build_definitions, resources_for
-from photon_archive.ingest.job import ingest_run_config
+from photon_archive.definitions import build_definitions
+from photon_archive.defs.ingest import ingest_run_config
+from photon_archive.defs.resources import resources_for
+from photon_archive.defs.sensors.event_queue import s3_event_queue
+from photon_archive.defs.sensors.prefix_scan import s3_prefix_scan
 from photon_archive.ingest.objects import ObjectRef
 from photon_archive.naming import parse_key, thumbnail_key
 from photon_archive.provision import provision
-from photon_archive.sensors.event_queue import s3_event_queue
-from photon_archive.sensors.prefix_scan import s3_prefix_scan
 from photon_archive.settings import Settings
 from photon_archive_workshop.emulator import EMULATOR_ENVIRONMENT, Emulator
 from photon_archive_workshop.sample import SampleFile, sample_exposures

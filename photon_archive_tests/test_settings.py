@@ -1,6 +1,6 @@
 import pytest
 
-from photon_archive.definitions import resources_for
+from photon_archive.defs.resources import resources_for
 from photon_archive.headers import HeaderLimits
 from photon_archive.settings import ENVIRONMENT, Settings
 

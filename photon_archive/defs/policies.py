@@ -1,7 +1,8 @@
 """The policies every job shares: how a failure's class becomes what Dagster does, the retry policy,
 and the bound on a run's size.
 
-The classes are the contract (``errors.py``); this is the one place they meet Dagster:
+The classes are the contract (``errors.py``); this is the one place they meet Dagster. Every op
+of the project is made with ``contract_op``, which keeps it for the op's whole body:
 
 - ``Transient`` propagates, and the op's ``TRANSIENT_RETRY`` retries the step with backoff, then
   fails the run, where "re-execute from failure" finishes it;
@@ -14,12 +15,14 @@ The classes are the contract (``errors.py``); this is the one place they meet Da
 
 from __future__ import annotations
 
+import functools
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
+from typing import Any, TypeVar
 
-from dagster import Backoff, Failure, Jitter, MetadataValue, RetryPolicy, RetryRequested
+from dagster import Backoff, Failure, Jitter, MetadataValue, OpDefinition, RetryPolicy, RetryRequested, op
 
 from photon_archive.errors import Misconfigured, Transient
 
@@ -66,6 +69,20 @@ def retry_contract() -> Iterator[None]:
         if action_for(error) is not Action.FAIL_AT_ONCE:
             raise
         raise failure_for(error) from error
+
+
+Body = TypeVar("Body", bound=Callable[..., Any])
+
+
+def contract_op(body: Body) -> OpDefinition:
+    """An op whose body keeps the contract: what escapes it is retried or failed at once by its class."""
+
+    @functools.wraps(body)
+    def kept(*args: Any, **kwargs: Any) -> Any:
+        with retry_contract():
+            return body(*args, **kwargs)
+
+    return op(retry_policy=TRANSIENT_RETRY)(kept)
 
 
 def refuse_oversized_run(objects: int, max_objects_per_run: int) -> None:

@@ -1,1 +1,2 @@
-"""The ingest: a batch of S3 objects in, catalog rows, thumbnails, logs and notifications out."""
+"""The ingest as plain Python: the objects, the batch's decisions and its executor, what the sensors
+decide (``delivery``, ``prefix_scan``) and what a replay selects; the jobs and sensors are ``defs/``."""

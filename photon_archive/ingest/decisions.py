@@ -38,6 +38,8 @@ from photon_archive.retention import expiry_seconds
 from photon_archive.thumbnails import DEFAULT_HEIGHT, DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
 
 INFO_PREFIX = Prefix.INFO_IMAGES
+# How long upload-log and info-image items live unless the settings say otherwise (the legacy's 48 h).
+DEFAULT_ITEM_TTL = timedelta(hours=48)
 GONE = "no longer in the bucket when ingested"
 
 
@@ -46,8 +48,8 @@ class IngestSettings:
     thumbnail_height: int = DEFAULT_HEIGHT
     max_image_pixels: int = DEFAULT_MAX_PIXELS
     max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES
-    upload_log_ttl: timedelta = timedelta(hours=48)
-    info_image_ttl: timedelta = timedelta(hours=48)
+    upload_log_ttl: timedelta = DEFAULT_ITEM_TTL
+    info_image_ttl: timedelta = DEFAULT_ITEM_TTL
     expiration_rules: dict[tuple[str | None, str], int] = field(default_factory=dict)
     header_limits: HeaderLimits = field(default_factory=HeaderLimits)
     right_ascension_unit: str = DEFAULT_RIGHT_ASCENSION_UNIT

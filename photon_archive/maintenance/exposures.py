@@ -20,26 +20,20 @@ Deleting in the order objects, row, entry means a run killed at any point leaves
 still names the exposure (the row or the entry) for the next run, which lists the prefix again,
 deletes what is left and tolerates what is gone. The ``ObjectRemoved`` events of these deletions
 reach the ingest later and only clear flags: a removal never creates a row.
+
+The job that does it is ``defs/maintenance/exposures.py``; the all-sky retention job deletes with
+``delete_exposure`` too.
 """
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from dagster import (
-    OpExecutionContext,
-    Output,
-    op,
-)
 from sqlalchemy import Connection, Engine, and_, delete, func, or_, select
 
 from photon_archive.aws.bucket import Bucket
 from photon_archive.aws.tables import Tables
 from photon_archive.catalog.models import LedgerEntry
-from photon_archive.catalog.resource import Catalog
 from photon_archive.catalog.store import EXPOSURE_TABLES
-from photon_archive.defs.policies import TRANSIENT_RETRY, retry_contract
-from photon_archive.maintenance.config import MaintenanceConfig, Retention, scheduled_job
-from photon_archive.maintenance.report import Deletions
 from photon_archive.naming import EXPOSURE_TABLE, Prefix
 from photon_archive.retention import expiry_seconds
 
@@ -143,47 +137,5 @@ def delete_exposure(
     return len(keys), rows
 
 
-@op(retry_policy=TRANSIENT_RETRY)
-def delete_expired_exposures(
-    context: OpExecutionContext,
-    config: MaintenanceConfig,
-    bucket: Bucket,
-    tables: Tables,
-    catalog: Catalog,
-    retention: Retention,
-) -> Output[Deletions]:
-    """Objects, catalog row and tracker entry of every expired exposure, in that order."""
-    with retry_contract():
-        now = config.moment()
-        report = Deletions(config.dry_run)
-        for exposure in due_exposures(tables, catalog.engine(), retention.rules(), now):
-            objects, rows = delete_exposure(
-                bucket, catalog.engine(), exposure.s3_directory, exposure.base_filename, config.dry_run
-            )
-            entries = 0
-            if exposure.tracked:
-                entries = 1
-                if not config.dry_run:
-                    entries = int(tables.delete_expiration_entry_if_expired(exposure.base_filename, now))
-            expired = datetime.fromtimestamp(exposure.expired_at, UTC).isoformat()
-            report.add(
-                f"`{exposure.s3_directory}/{exposure.base_filename}` (expired {expired}): "
-                f"{objects} objects, {rows} row, {entries} tracker entry",
-                exposures=1,
-                objects=objects,
-                rows=rows,
-                tracker_entries=entries,
-            )
-        return report.output(context, ("exposures", "objects", "rows", "tracker_entries"))
-
-
 # How often the job runs, so how long past its expiry an exposure may still be seen.
 EXPIRY_INTERVAL = timedelta(minutes=5)
-
-expire_exposures, expire_exposures_schedule = scheduled_job(
-    delete_expired_exposures,
-    "expire_exposures",
-    "Delete expired exposures: their objects, catalog row and expiration-tracker entry.",
-    schedule_name="expire_exposures_every_5_minutes",
-    cron="*/5 * * * *",
-)

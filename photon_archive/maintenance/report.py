@@ -1,12 +1,10 @@
-"""What a maintenance run deleted, or would have in a dry run, as the run's output metadata."""
+"""What a maintenance run deleted, or would have in a dry run; ``defs/maintenance/config.py`` makes it
+the run's output metadata."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
-
-from dagster import MetadataValue, OpExecutionContext, Output
 
 MAX_LISTED = 200
 
@@ -31,12 +29,3 @@ class Deletions:
         if len(self.entries) > MAX_LISTED:
             lines.append(f"- … and {len(self.entries) - MAX_LISTED} more")
         return "\n".join(lines)
-
-    def output(self, context: OpExecutionContext, kinds: tuple[str, ...]) -> Output[Deletions]:
-        """The op's output: every kind's count (zeros included) and the list, also logged."""
-        metadata: dict[str, Any] = {"dry_run": self.dry_run}
-        metadata.update({kind: self.counts[kind] for kind in kinds})
-        metadata["deleted"] = MetadataValue.md(self.markdown())
-        summary = ", ".join(f"{self.counts[kind]} {kind}" for kind in kinds)
-        context.log.info(f"{'would delete' if self.dry_run else 'deleted'} {summary}")
-        return Output(self, metadata=metadata)

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 from photon_archive.aws.clients import client
-from photon_archive.definitions import resources_for
+from photon_archive.defs.resources import resources_for
 from photon_archive.ingest.batch import Services, ingest_batch
 from photon_archive.ingest.objects import ObjectRef
 from photon_archive.naming import parse_key, thumbnail_key

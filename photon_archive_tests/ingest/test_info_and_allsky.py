@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from photon_archive.aws.clients import client
-from photon_archive.definitions import resources_for
+from photon_archive.defs.resources import resources_for
 from photon_archive.ingest.batch import Services, ingest_batch
 from photon_archive.naming import parse_key
 from photon_archive_tests.archive import Archive

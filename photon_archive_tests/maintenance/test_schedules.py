@@ -5,7 +5,7 @@ from __future__ import annotations
 from dagster import DefaultScheduleStatus, build_schedule_context, validate_run_config
 
 from photon_archive.definitions import build_definitions
-from photon_archive.maintenance import MAINTENANCE_TAG, maintenance_jobs, maintenance_schedules
+from photon_archive.defs.maintenance import MAINTENANCE_TAG, maintenance_jobs, maintenance_schedules
 from photon_archive.settings import Settings
 
 CADENCE = {

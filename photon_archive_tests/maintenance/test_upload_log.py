@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from photon_archive.aws.tables import Tables
-from photon_archive.definitions import resources_for
+from photon_archive.defs.resources import resources_for
 from photon_archive.records import UploadLogItem
 from photon_archive_tests.archive import Archive
 from photon_archive_tests.maintenance.runs import run, upload

@@ -8,11 +8,12 @@ from typing import Any
 from dagster import SensorResult, build_sensor_context
 
 from photon_archive.aws.clients import client
-from photon_archive.definitions import build_definitions, resources_for
+from photon_archive.definitions import build_definitions
+from photon_archive.defs.resources import Delivery, resources_for
+from photon_archive.defs.sensors.prefix_scan import s3_prefix_scan
+from photon_archive.ingest.prefix_scan import recent_nights
 from photon_archive.naming import parse_key
 from photon_archive.provision import set_bucket_notifications
-from photon_archive.sensors.delivery import Delivery
-from photon_archive.sensors.prefix_scan import recent_nights, s3_prefix_scan
 from photon_archive_tests.archive import Archive
 from photon_archive_tests.sensors.ticks import drain_event_queue, event_queue_tick, requested_objects
 from photon_archive_workshop.sample import sample_exposures

@@ -7,9 +7,8 @@ from typing import Any
 from dagster import SensorResult, SkipReason, build_sensor_context
 
 from photon_archive.aws.clients import client
-from photon_archive.definitions import resources_for
-from photon_archive.sensors.delivery import Delivery
-from photon_archive.sensors.event_queue import s3_event_queue
+from photon_archive.defs.resources import Delivery, resources_for
+from photon_archive.defs.sensors.event_queue import s3_event_queue
 from photon_archive_tests.archive import Archive
 
 

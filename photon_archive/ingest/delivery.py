@@ -1,5 +1,6 @@
 """What both sensors share: which objects still need an ingest, how they become runs, and the
-ledger rows that make a request durable before its event message is deleted.
+ledger rows that make a request durable before its event message is deleted. Plain Python: the
+sensors (``defs/sensors/``) turn the planned runs into Dagster's run requests.
 
 An object version is requested once: the sensor writes a ``queued`` ledger row with the run key
 before it returns the run request, and skips any version the ledger already has. A ``queued`` row
@@ -13,7 +14,6 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from dagster import ConfigurableResource, DagsterInstance, RunRequest, RunsFilter
 from sqlalchemy import Engine
 
 from photon_archive.aws.bucket import Bucket
@@ -26,11 +26,10 @@ from photon_archive.catalog.store import (
     waiting_run_keys,
 )
 from photon_archive.errors import Rejected
-from photon_archive.events import MAX_MESSAGE_BYTES
-from photon_archive.ingest.job import ingest_run_config
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef, naive_utc
-from photon_archive.naming import Prefix, parse_key
+from photon_archive.naming import parse_key
 from photon_archive.records import KnownObject, LedgerRecord
+from photon_archive.settings import Settings
 
 TAG_SOURCE = "photon_archive/source"
 TAG_PREFIX = "photon_archive/prefix"
@@ -38,30 +37,11 @@ TAG_SITE = "photon_archive/site"
 TAG_OBJECTS = "photon_archive/objects"
 
 
-class Delivery(ConfigurableResource):  # type: ignore[type-arg]
-    """How much one sensor tick and one run take on."""
-
-    watched_prefixes: list[str] = [prefix.value for prefix in Prefix]
-    max_objects_per_run: int = 500
-    max_event_message_bytes: int = MAX_MESSAGE_BYTES
-    tick_seconds: float = 20.0
-    tick_max_messages: int = 2000
-    requeue_after_minutes: float = 2.0
-    scan_lookback_days: int = 2
-    sweep_page: int = 1000
-
-    def watches(self, key: str) -> bool:
-        return key.partition("/")[0] in self.watched_prefixes and "/" in key
-
-
 @dataclass(frozen=True)
 class PlannedRun:
     run_key: str
     refs: list[ObjectRef]
     tags: dict[str, str]
-
-    def run_request(self) -> RunRequest:
-        return RunRequest(run_key=self.run_key, run_config=ingest_run_config(self.refs), tags=self.tags)
 
 
 def needs_ingest(
@@ -145,7 +125,7 @@ def plan_runs(refs: Sequence[ObjectRef], source: str, max_objects_per_run: int) 
 def request_new(
     refs: Sequence[ObjectRef],
     engine: Engine,
-    delivery: Delivery,
+    settings: Settings,
     source: str,
     now: datetime,
     run_exists: Callable[[str], bool],
@@ -156,8 +136,8 @@ def request_new(
     object in between (the event sensor and the prefix scan both see a thumbnail the archive has just
     written), that tick has it, and the runs planned here leave it out.
     """
-    refs = [ref for ref in latest_per_key(refs) if delivery.watches(ref.key)]
-    requeue_after = timedelta(minutes=delivery.requeue_after_minutes)
+    refs = [ref for ref in latest_per_key(refs) if settings.watches(ref.key)]
+    requeue_after = timedelta(minutes=settings.requeue_after_minutes)
     listed = source == "scan"  # the prefix scan lists the bucket as it is now
     with engine.begin() as connection:
         known = known_objects(connection, [ref.key for ref in refs])
@@ -166,11 +146,11 @@ def request_new(
             for ref in refs
             if needs_ingest(ref, known.get(ref.key), now, requeue_after, run_exists, listed=listed)
         ]
-        plans = plan_runs(new, source, delivery.max_objects_per_run)
+        plans = plan_runs(new, source, settings.max_objects_per_run)
         claimed = claim_objects(connection, _queued(plans), known, now)
         if len(claimed) < len(new):
             plans = plan_runs(
-                [ref for ref in new if ref.key in claimed], source, delivery.max_objects_per_run
+                [ref for ref in new if ref.key in claimed], source, settings.max_objects_per_run
             )
             record_objects(connection, _queued(plans), now)
     return plans
@@ -197,7 +177,7 @@ def _queued(plans: Iterable[PlannedRun]) -> list[LedgerRecord]:
 def lost_requests(
     engine: Engine,
     bucket: Bucket,
-    delivery: Delivery,
+    settings: Settings,
     now: datetime,
     run_exists: Callable[[str], bool],
     listed: Collection[str],
@@ -210,12 +190,12 @@ def lost_requests(
     finds the rest: a removal (the object is no longer there to list) and an object of a night the
     listing no longer covers. Each run key is looked up once, not each object.
     """
-    cutoff = now - timedelta(minutes=delivery.requeue_after_minutes)
+    cutoff = now - timedelta(minutes=settings.requeue_after_minutes)
     with engine.connect() as connection:
         lost = [key for key in waiting_run_keys(connection, cutoff) if not run_exists(key)]
         if not lost:
             return []
-        waiting = queued_under(connection, lost, delivery.max_objects_per_run)
+        waiting = queued_under(connection, lost, settings.max_objects_per_run)
     refs = []
     for key in sorted(set(waiting) - set(listed)):
         info = bucket.head(key)
@@ -224,16 +204,6 @@ def lost_requests(
         else:
             refs.append(ObjectRef(key, ObjectEvent.CREATED, info.size, info.etag, info.last_modified))
     return refs
-
-
-def run_exists_in(instance: DagsterInstance) -> Callable[[str], bool]:
-    """Whether any run was launched under a run key, in this Dagster instance."""
-
-    def exists(run_key: str) -> bool:
-        filters = RunsFilter(tags={"dagster/run_key": run_key})
-        return bool(instance.get_run_records(filters=filters, limit=1))
-
-    return exists
 
 
 def _site(key: str) -> str | None:

@@ -1,4 +1,4 @@
-"""What every maintenance job shares: its launchpad config, the retention rules, its tags.
+"""What every maintenance job shares: its launchpad config, its tags, its schedule, its output.
 
 Each job decides against one instant, ``now``, read from its config: empty means the real time, an
 ISO timestamp pins it, so an operator can ask "what would expire by Friday?" with a dry run and the
@@ -8,20 +8,23 @@ tests can move time forward without waiting for it.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from dagster import (
     Config,
-    ConfigurableResource,
     DefaultScheduleStatus,
     JobDefinition,
+    MetadataValue,
     OpDefinition,
+    OpExecutionContext,
+    Output,
     ScheduleDefinition,
     in_process_executor,
     job,
 )
 from pydantic import Field
 
-from photon_archive.retention import DEFAULT_EXPIRATION_RULES, parse_rules
+from photon_archive.maintenance.report import Deletions
 
 MAINTENANCE_TAG = "photon_archive/maintenance"
 """The instance's tag concurrency limit on this key lets one maintenance run go at a time."""
@@ -68,14 +71,13 @@ class MaintenanceConfig(Config):
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-class Retention(ConfigurableResource):  # type: ignore[type-arg]
-    """How long exposures and all-sky images live; the same rules the ingest writes expiries with."""
-
-    expiration_rules: str = DEFAULT_EXPIRATION_RULES
-    allsky_retention_days: float = 30.0
-
-    def rules(self) -> dict[tuple[str | None, str], int]:
-        return parse_rules(self.expiration_rules)
-
-    def allsky_retention_seconds(self) -> int:
-        return int(self.allsky_retention_days * 86_400)
+def deletions_output(
+    context: OpExecutionContext, report: Deletions, kinds: tuple[str, ...]
+) -> Output[Deletions]:
+    """The op's output: every kind's count (zeros included) and the list, also logged."""
+    metadata: dict[str, Any] = {"dry_run": report.dry_run}
+    metadata.update({kind: report.counts[kind] for kind in kinds})
+    metadata["deleted"] = MetadataValue.md(report.markdown())
+    summary = ", ".join(f"{report.counts[kind]} {kind}" for kind in kinds)
+    context.log.info(f"{'would delete' if report.dry_run else 'deleted'} {summary}")
+    return Output(report, metadata=metadata)

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from dagster import DefaultSensorStatus, SensorEvaluationContext, SensorResult, SkipReason, sensor
+from dagster import ResourceParam, SensorEvaluationContext, SensorResult, SkipReason
 
 from photon_archive.aws.bucket import Bucket
 from photon_archive.aws.queues import EventQueue, ReceivedMessage
 from photon_archive.catalog.resource import Catalog
+from photon_archive.defs.resources import Delivery
+from photon_archive.defs.sensors.requests import ingest_sensor, run_exists_in, run_request
 from photon_archive.errors import Rejected
 from photon_archive.events import parse_event_message
+from photon_archive.ingest.delivery import request_new
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef
-from photon_archive.sensors.delivery import Delivery, request_new, run_exists_in
 
 
-@sensor(
-    job_name="ingest",
+@ingest_sensor(
     # The daemon evaluates sensors about every 5 s; asking for less means no tick is skipped.
     minimum_interval_seconds=1,
-    default_status=DefaultSensorStatus.RUNNING,
     description="Drains the S3 event queue into ingest runs, deleting a message once its objects are queued.",
 )
 def s3_event_queue(
@@ -27,7 +27,7 @@ def s3_event_queue(
     event_queue: EventQueue,
     bucket: Bucket,
     catalog: Catalog,
-    delivery: Delivery,
+    delivery: ResourceParam[Delivery],
 ) -> SensorResult | SkipReason:
     messages = event_queue.receive(delivery.tick_max_messages, delivery.tick_seconds)
     if not messages:
@@ -64,4 +64,4 @@ def s3_event_queue(
     # Only now, with every object queued in the ledger, may the messages go.
     event_queue.delete(readable)
     context.log.info(f"{len(messages)} messages, {len(refs)} object events, {len(plans)} runs requested")
-    return SensorResult(run_requests=[plan.run_request() for plan in plans])
+    return SensorResult(run_requests=[run_request(plan) for plan in plans])

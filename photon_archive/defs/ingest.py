@@ -7,32 +7,29 @@ backoff before the run fails, a misconfiguration or a bug fails the step at once
 """
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from dagster import (
     Config,
-    ConfigurableResource,
     MetadataValue,
     OpExecutionContext,
     Output,
+    ResourceParam,
     in_process_executor,
     job,
-    op,
 )
 
-from photon_archive.assets import lineage_events
 from photon_archive.aws.bucket import Bucket
 from photon_archive.aws.queues import Datastream
 from photon_archive.aws.tables import Tables
 from photon_archive.catalog.resource import Catalog
-from photon_archive.defs.policies import TRANSIENT_RETRY, refuse_oversized_run, retry_contract
-from photon_archive.headers import DEFAULT_LIMITS, DEFAULT_RIGHT_ASCENSION_UNIT, HeaderLimits
+from photon_archive.defs.assets import lineage_events
+from photon_archive.defs.policies import contract_op, refuse_oversized_run
+from photon_archive.defs.resources import IngestRules
 from photon_archive.ingest.batch import Services, ingest_batch
-from photon_archive.ingest.decisions import BatchResult, IngestSettings
+from photon_archive.ingest.decisions import BatchResult
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef
-from photon_archive.retention import DEFAULT_EXPIRATION_RULES, parse_rules
-from photon_archive.thumbnails import DEFAULT_HEIGHT, DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
 
 # Objects per catalog transaction: bounded so a large replay never holds one huge transaction.
 BATCH_OBJECTS = 500
@@ -84,52 +81,19 @@ def ingest_run_config(refs: list[ObjectRef]) -> dict[str, Any]:
     return {"ops": {"ingest_objects": {"config": {"objects": objects}}}}
 
 
-class IngestRules(ConfigurableResource):  # type: ignore[type-arg]
-    """The configurable rules of the ingest (thumbnail size, limits, lifetimes)."""
-
-    thumbnail_height: int = DEFAULT_HEIGHT
-    max_image_pixels: int = DEFAULT_MAX_PIXELS
-    max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES
-    max_header_text_bytes: int = DEFAULT_LIMITS.max_header_text_bytes
-    max_header_read_bytes: int = DEFAULT_LIMITS.max_header_read_bytes
-    max_decompressed_bytes: int = DEFAULT_LIMITS.max_decompressed_bytes
-    max_objects_per_run: int = 500
-    upload_log_ttl_hours: float = 48.0
-    info_image_ttl_hours: float = 48.0
-    expiration_rules: str = DEFAULT_EXPIRATION_RULES
-    right_ascension_unit: str = DEFAULT_RIGHT_ASCENSION_UNIT
-
-    def settings(self) -> IngestSettings:
-        return IngestSettings(
-            thumbnail_height=self.thumbnail_height,
-            max_image_pixels=self.max_image_pixels,
-            max_image_bytes=self.max_image_bytes,
-            upload_log_ttl=timedelta(hours=self.upload_log_ttl_hours),
-            info_image_ttl=timedelta(hours=self.info_image_ttl_hours),
-            expiration_rules=parse_rules(self.expiration_rules),
-            right_ascension_unit=self.right_ascension_unit,
-            header_limits=HeaderLimits(
-                max_header_text_bytes=self.max_header_text_bytes,
-                max_header_read_bytes=self.max_header_read_bytes,
-                max_decompressed_bytes=self.max_decompressed_bytes,
-            ),
-        )
-
-
-@op(retry_policy=TRANSIENT_RETRY)
+@contract_op
 def ingest_objects(
     context: OpExecutionContext,
     config: IngestConfig,
     bucket: Bucket,
     tables: Tables,
     catalog: Catalog,
-    ingest_rules: IngestRules,
+    ingest_rules: ResourceParam[IngestRules],
 ) -> Output[BatchResult]:
     """Catalog rows, ledger, thumbnails, upload log and expiration entries for every object."""
-    with retry_contract():
-        refuse_oversized_run(len(config.objects), ingest_rules.max_objects_per_run)
-        services = Services(bucket, tables, catalog.engine(), ingest_rules.settings())
-        return run_batches(context, [o.ref() for o in config.objects], services)
+    refuse_oversized_run(len(config.objects), ingest_rules.max_objects_per_run)
+    services = Services(bucket, tables, catalog.engine(), ingest_rules.settings())
+    return run_batches(context, [o.ref() for o in config.objects], services)
 
 
 def run_batches(
@@ -162,12 +126,11 @@ def run_batches(
     )
 
 
-@op(retry_policy=TRANSIENT_RETRY)
+@contract_op
 def notify_datastream(context: OpExecutionContext, result: BatchResult, datastream: Datastream) -> None:
     """One message per exposure of the batch, after its catalog rows are committed."""
-    with retry_contract():
-        sent = datastream.send(result.notifications)
-        context.log.info(f"sent {sent} datastream notifications")
+    sent = datastream.send(result.notifications)
+    context.log.info(f"sent {sent} datastream notifications")
 
 
 @job(executor_def=in_process_executor, tags={"photon_archive/job": "ingest"})

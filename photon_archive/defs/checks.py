@@ -9,19 +9,20 @@ from dagster import (
     AssetCheckSeverity,
     AssetSelection,
     DefaultScheduleStatus,
+    ResourceParam,
     ScheduleDefinition,
     asset_check,
     define_asset_job,
 )
 from sqlalchemy import Table, and_, func, select
 
-from photon_archive.assets import S3_OBJECTS, THUMBNAILS
 from photon_archive.aws.bucket import Bucket
 from photon_archive.aws.tables import Tables
 from photon_archive.catalog.models import LedgerEntry, ObjectState
 from photon_archive.catalog.resource import Catalog
 from photon_archive.catalog.store import EXPOSURE_TABLES
-from photon_archive.maintenance.config import Retention
+from photon_archive.defs.assets import S3_OBJECTS, THUMBNAILS
+from photon_archive.defs.resources import Retention
 from photon_archive.maintenance.exposures import EXPIRY_INTERVAL, due_exposures
 from photon_archive.naming import EXPOSURE_TABLE, THUMBNAIL_SOURCE_REDUCTION
 
@@ -136,7 +137,7 @@ def no_object_waits_for_a_run(catalog: Catalog) -> AssetCheckResult:
 
 @asset_check(asset="images", description="No expired exposure still has objects one expiry interval later.")
 def expired_exposures_are_gone(
-    catalog: Catalog, tables: Tables, bucket: Bucket, retention: Retention
+    catalog: Catalog, tables: Tables, bucket: Bucket, retention: ResourceParam[Retention]
 ) -> AssetCheckResult:
     overdue = due_exposures(tables, catalog.engine(), retention.rules(), datetime.now(UTC) - EXPIRY_INTERVAL)
     lingering = [

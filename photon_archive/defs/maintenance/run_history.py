@@ -14,12 +14,11 @@ from dagster import (
     Output,
     RunRecord,
     RunsFilter,
-    op,
 )
 from pydantic import Field
 
-from photon_archive.defs.policies import retry_contract
-from photon_archive.maintenance.config import MaintenanceConfig, scheduled_job
+from photon_archive.defs.maintenance.config import MaintenanceConfig, deletions_output, scheduled_job
+from photon_archive.defs.policies import contract_op
 from photon_archive.maintenance.report import Deletions
 
 IN_FLIGHT = {
@@ -35,13 +34,8 @@ class PruneConfig(MaintenanceConfig):
     older_than_days: float = Field(default=30.0, description="Delete runs created longer ago than this.")
 
 
-@op
+@contract_op
 def delete_old_runs(context: OpExecutionContext, config: PruneConfig) -> Output[Deletions]:
-    with retry_contract():
-        return _delete_old_runs(context, config)
-
-
-def _delete_old_runs(context: OpExecutionContext, config: PruneConfig) -> Output[Deletions]:
     cutoff = config.moment() - timedelta(days=config.older_than_days)
     filters = RunsFilter(
         created_before=cutoff, statuses=[status for status in DagsterRunStatus if status not in IN_FLIGHT]
@@ -61,7 +55,7 @@ def _delete_old_runs(context: OpExecutionContext, config: PruneConfig) -> Output
             context.instance.delete_run(run.run_id)
         created = record.create_timestamp.isoformat(timespec="seconds")
         report.add(f"`{run.run_id}` {run.job_name} {run.status.value}, created {created}", runs=1)
-    return report.output(context, ("runs",))
+    return deletions_output(context, report, ("runs",))
 
 
 prune_run_history, prune_run_history_schedule = scheduled_job(

@@ -10,27 +10,25 @@ from datetime import UTC, datetime
 from dagster import (
     OpExecutionContext,
     Output,
-    op,
 )
 
 from photon_archive.aws.tables import Tables
-from photon_archive.defs.policies import TRANSIENT_RETRY, retry_contract
-from photon_archive.maintenance.config import MaintenanceConfig, scheduled_job
+from photon_archive.defs.maintenance.config import MaintenanceConfig, deletions_output, scheduled_job
+from photon_archive.defs.policies import contract_op
 from photon_archive.maintenance.report import Deletions
 
 
-@op(retry_policy=TRANSIENT_RETRY)
+@contract_op
 def delete_expired_upload_log_items(
     context: OpExecutionContext, config: MaintenanceConfig, tables: Tables
 ) -> Output[Deletions]:
-    with retry_contract():
-        now = config.moment()
-        report = Deletions(config.dry_run)
-        for item in tables.expired_upload_log_items(now):
-            if config.dry_run or tables.delete_upload_log_item_if_expired(item, now):
-                expired = datetime.fromtimestamp(item.expire_timestamp_s, UTC).isoformat()
-                report.add(f"`{item.filename}` of {item.site} (expired {expired})", items=1)
-        return report.output(context, ("items",))
+    now = config.moment()
+    report = Deletions(config.dry_run)
+    for item in tables.expired_upload_log_items(now):
+        if config.dry_run or tables.delete_upload_log_item_if_expired(item, now):
+            expired = datetime.fromtimestamp(item.expire_timestamp_s, UTC).isoformat()
+            report.add(f"`{item.filename}` of {item.site} (expired {expired})", items=1)
+    return deletions_output(context, report, ("items",))
 
 
 expire_upload_log, expire_upload_log_schedule = scheduled_job(

@@ -5,24 +5,20 @@ at the bucket itself. A tick lists only where new objects can be: for every sour
 instrument) seen under a prefix, the keys of the recent nights, which the object-name grammar puts
 together (``{site}-{instrument}-{YYYYMMDD}-…``); plus one page of a slow sweep over the whole prefix,
 resumed from the cursor, which finds new sources and anything older. So a tick costs the recent
-uploads and one page, whatever the size of the bucket.
+uploads and one page, whatever the size of the bucket. The sensor itself is
+``defs/sensors/prefix_scan.py``.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-
-from dagster import DefaultSensorStatus, SensorEvaluationContext, SensorResult, SkipReason, sensor
+from datetime import date, timedelta
 
 from photon_archive.aws.bucket import Bucket
-from photon_archive.catalog.resource import Catalog
 from photon_archive.errors import Rejected
-from photon_archive.ingest.objects import ObjectEvent, ObjectRef
 from photon_archive.naming import parse_key
 from photon_archive.records import ObjectInfo
-from photon_archive.sensors.delivery import Delivery, lost_requests, request_new, run_exists_in
 
 
 @dataclass
@@ -63,11 +59,11 @@ def recent_nights(today: date, lookback_days: int) -> list[str]:
 
 
 def scan_listing(
-    bucket: Bucket, prefix: str, cursor: ScanCursor, today: date, delivery: Delivery
+    bucket: Bucket, prefix: str, cursor: ScanCursor, today: date, lookback_days: int, sweep_page: int
 ) -> list[ObjectInfo]:
     """What one tick lists under ``prefix``: the recent nights of every known source, one sweep page."""
     listed: dict[str, ObjectInfo] = {}
-    nights = recent_nights(today, delivery.scan_lookback_days)
+    nights = recent_nights(today, lookback_days)
     for source in cursor.sources.get(prefix, []):
         # The recent nights of a source are one run of keys: one listing from the first night on,
         # stopped past the last, instead of one per night.
@@ -76,37 +72,10 @@ def scan_listing(
             if info.key[len(start) : len(start) + len(nights[-1])] > nights[-1]:
                 break
             listed[info.key] = info
-    page = list(bucket.list_objects(f"{prefix}/", cursor.sweep.get(prefix, ""), limit=delivery.sweep_page))
+    page = list(bucket.list_objects(f"{prefix}/", cursor.sweep.get(prefix, ""), limit=sweep_page))
     for info in page:
         listed[info.key] = info
         cursor.learn(prefix, info.key)
     # A short page is the end of the prefix: the next sweep starts over.
-    cursor.sweep[prefix] = page[-1].key if len(page) == delivery.sweep_page else ""
+    cursor.sweep[prefix] = page[-1].key if len(page) == sweep_page else ""
     return list(listed.values())
-
-
-@sensor(
-    job_name="ingest",
-    minimum_interval_seconds=30,
-    default_status=DefaultSensorStatus.RUNNING,
-    description="Lists the watched prefixes for objects the ledger lacks: a lost event loses no object.",
-)
-def s3_prefix_scan(
-    context: SensorEvaluationContext, bucket: Bucket, catalog: Catalog, delivery: Delivery
-) -> SensorResult | SkipReason:
-    cursor = ScanCursor.loads(context.cursor)
-    now = datetime.now(UTC)
-    refs = [
-        ObjectRef(info.key, ObjectEvent.CREATED, info.size, info.etag, info.last_modified)
-        for prefix in delivery.watched_prefixes
-        for info in scan_listing(bucket, prefix, cursor, now.date(), delivery)
-    ]
-    run_exists = run_exists_in(context.instance)
-    naive_now = now.replace(tzinfo=None)
-    listed = {ref.key for ref in refs}
-    refs += lost_requests(catalog.engine(), bucket, delivery, naive_now, run_exists, listed)
-    plans = request_new(refs, catalog.engine(), delivery, "scan", naive_now, run_exists)
-    if not plans:
-        return SensorResult(skip_reason=f"{len(refs)} objects listed, none new", cursor=cursor.dumps())
-    context.log.info(f"{len(refs)} objects listed, {sum(len(p.refs) for p in plans)} new")
-    return SensorResult(run_requests=[plan.run_request() for plan in plans], cursor=cursor.dumps())

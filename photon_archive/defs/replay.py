@@ -1,0 +1,62 @@
+"""Re-ingest a prefix, a site or a range of nights: the way to reprocess after a rule changes."""
+
+from dataclasses import replace
+
+from dagster import Config, OpExecutionContext, Output, ResourceParam, in_process_executor, job
+
+from photon_archive.aws.bucket import Bucket
+from photon_archive.aws.tables import Tables
+from photon_archive.catalog.resource import Catalog
+from photon_archive.catalog.store import known_objects
+from photon_archive.defs.ingest import notify_datastream, run_batches
+from photon_archive.defs.policies import contract_op
+from photon_archive.defs.resources import IngestRules
+from photon_archive.ingest.batch import Services
+from photon_archive.ingest.decisions import BatchResult
+from photon_archive.ingest.objects import ObjectEvent, ObjectRef
+from photon_archive.ingest.selection import already_done, in_nights
+from photon_archive.naming import Prefix
+
+
+class ReplayConfig(Config):
+    """What to re-ingest. Without ``force``, objects the ledger has ingested at their current
+    version are left alone; with it, everything selected is ingested again and thumbnails remade."""
+
+    prefix: str = Prefix.DATA.value
+    site: str = ""  # every site when empty
+    first_night: str = ""  # YYYY-MM-DD, from the object name; open when empty
+    last_night: str = ""
+    force: bool = False
+
+
+@contract_op
+def replay_objects(
+    context: OpExecutionContext,
+    config: ReplayConfig,
+    bucket: Bucket,
+    tables: Tables,
+    catalog: Catalog,
+    ingest_rules: ResourceParam[IngestRules],
+) -> Output[BatchResult]:
+    """List the selection, leave out what is already done (unless forced), and ingest the rest."""
+    listing_prefix = f"{config.prefix.strip('/')}/{config.site + '-' if config.site else ''}"
+    refs = [
+        ObjectRef(info.key, ObjectEvent.CREATED, info.size, info.etag, info.last_modified)
+        for info in bucket.list_objects(listing_prefix)
+        if in_nights(info.key, config.first_night, config.last_night)
+    ]
+    if not config.force:
+        with catalog.engine().connect() as connection:
+            known = known_objects(connection, [ref.key for ref in refs])
+        refs = [ref for ref in refs if not already_done(known.get(ref.key), ref)]
+    context.log.info(f"replaying {len(refs)} objects under {listing_prefix}")
+    settings = replace(ingest_rules.settings(), rebuild_thumbnails=config.force)
+    return run_batches(context, refs, Services(bucket, tables, catalog.engine(), settings))
+
+
+@job(
+    executor_def=in_process_executor, tags={"photon_archive/job": "replay", "photon_archive/source": "replay"}
+)
+def replay() -> None:
+    """Re-ingest what a prefix, site and range of nights select, from the launchpad."""
+    notify_datastream(replay_objects())

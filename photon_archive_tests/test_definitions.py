@@ -1,0 +1,31 @@
+"""The definitions load from the defs folder, from a checkout and from an installed copy alike."""
+
+from __future__ import annotations
+
+from dagster import ComponentTree, Definitions, load_from_defs_folder
+
+import photon_archive.defs
+from photon_archive.definitions import PROJECT_ROOT, build_definitions
+from photon_archive.settings import Settings
+
+
+def _names(definitions: Definitions) -> dict[str, set[str]]:
+    repository = definitions.get_repository_def()
+    return {
+        "jobs": {job.name for job in repository.get_all_jobs()},
+        "sensors": {sensor.name for sensor in repository.sensor_defs},
+        "schedules": {schedule.name for schedule in repository.schedule_defs},
+        "checks": {key.name for key in repository.asset_checks_defs_by_key},
+    }
+
+
+def test_an_installed_copy_loads_the_same_objects_as_the_project_config_names() -> None:
+    resources = build_definitions(Settings(database_url="sqlite://")).resources
+    from_config = Definitions.merge(
+        load_from_defs_folder(path_within_project=PROJECT_ROOT), Definitions(resources=resources)
+    )
+    by_module = ComponentTree.from_module(defs_module=photon_archive.defs, project_root=PROJECT_ROOT)
+    installed = Definitions.merge(by_module.build_defs(), Definitions(resources=resources))
+    assert _names(installed) == _names(from_config)
+    assert {"ingest", "replay", "asset_checks"} <= _names(from_config)["jobs"]
+    assert _names(from_config)["sensors"] == {"s3_event_queue", "s3_prefix_scan"}
