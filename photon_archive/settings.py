@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -52,6 +52,9 @@ class Settings:
     max_objects_per_run: int = 500
     requeue_after_minutes: float = 2.0
     right_ascension_unit: str = DEFAULT_RIGHT_ASCENSION_UNIT
+    # The cutover instant (ISO 8601; UTC when no offset is given): an object uploaded before it is
+    # ingested but never announced. Empty: every object is announced.
+    announce_since: str = ""
     # Limits on what one input may cost; the pure rules own the defaults, and a rejection for
     # exceeding a limit names it as it is named here.
     max_header_text_bytes: int = DEFAULT_LIMITS.max_header_text_bytes
@@ -67,6 +70,7 @@ class Settings:
                 f"{ENVIRONMENT['right_ascension_unit']} must be one of {', '.join(RIGHT_ASCENSION_UNITS)}, "
                 f"not {self.right_ascension_unit!r}"
             )
+        self.announced_from()  # a cutover that does not parse fails at start, not in a run
         if not self.database_url:
             path = Path(self.state_dir).resolve() / "catalog.sqlite"
             object.__setattr__(self, "database_url", f"sqlite:///{path}")
@@ -74,6 +78,19 @@ class Settings:
             object.__setattr__(self, "event_dead_letter_queue", f"{self.event_queue}-dead-letter")
         if not self.datastream_queue:
             object.__setattr__(self, "datastream_queue", f"datastreamIncomingQueue-{self.stage}")
+
+    def announced_from(self) -> datetime | None:
+        """``announce_since`` as an aware UTC instant, None when unset."""
+        if not self.announce_since:
+            return None
+        try:
+            moment = datetime.fromisoformat(self.announce_since)
+        except ValueError:
+            raise ValueError(
+                f"{ENVIRONMENT['announce_since']} must be an ISO 8601 time such as 2026-12-01T18:00:00Z, "
+                f"not {self.announce_since!r}"
+            ) from None
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
     def watches(self, key: str) -> bool:
         """Whether ``key`` lies under one of the watched prefixes."""

@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 import pytest
 
 from photon_archive.defs.resources import resources_for
@@ -83,6 +85,7 @@ def test_every_setting_is_read_from_its_environment_variable() -> None:
         "PHOTON_ARCHIVE_MAX_IMAGE_PIXELS": "5000",
         "PHOTON_ARCHIVE_MAX_EVENT_MESSAGE_BYTES": "6000",
         "PHOTON_ARCHIVE_RIGHT_ASCENSION_UNIT": "degrees",
+        "PHOTON_ARCHIVE_ANNOUNCE_SINCE": "2026-12-01T18:00:00-07:00",
     }
     settings = Settings.from_env(environ)
     assert settings.database_url == "postgresql://archive@db/photon"
@@ -103,6 +106,7 @@ def test_every_setting_is_read_from_its_environment_variable() -> None:
     assert (settings.max_decompressed_bytes, settings.max_image_bytes) == (3000, 4000)
     assert (settings.max_image_pixels, settings.max_event_message_bytes) == (5000, 6000)
     assert settings.right_ascension_unit == "degrees"
+    assert settings.announced_from() == datetime(2026, 12, 2, 1, tzinfo=UTC)
     assert set(ENVIRONMENT) == set(Settings.__dataclass_fields__)
 
 
@@ -115,3 +119,11 @@ def test_right_ascension_is_written_in_hours_unless_degrees_are_asked_for() -> N
 def test_an_unknown_right_ascension_unit_is_refused_naming_the_variable() -> None:
     with pytest.raises(ValueError, match="PHOTON_ARCHIVE_RIGHT_ASCENSION_UNIT must be one of hours, degrees"):
         Settings.from_env({"PHOTON_ARCHIVE_RIGHT_ASCENSION_UNIT": "radians"})
+
+
+def test_the_cutover_reaches_the_ingest_in_utc_and_an_unparsable_one_is_refused() -> None:
+    assert Settings.from_env({}).announced_from() is None
+    rules = resources_for(Settings.from_env({"PHOTON_ARCHIVE_ANNOUNCE_SINCE": "2026-12-01T18:00:00"}))
+    assert rules["ingest_rules"].settings().reach.announce_since == datetime(2026, 12, 1, 18, tzinfo=UTC)
+    with pytest.raises(ValueError, match="PHOTON_ARCHIVE_ANNOUNCE_SINCE must be an ISO 8601 time"):
+        Settings.from_env({"PHOTON_ARCHIVE_ANNOUNCE_SINCE": "yesterday"})

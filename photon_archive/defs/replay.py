@@ -12,7 +12,7 @@ from photon_archive.defs.ingest import notify_datastream, run_batches
 from photon_archive.defs.policies import contract_op
 from photon_archive.defs.resources import IngestRules
 from photon_archive.ingest.batch import Services
-from photon_archive.ingest.decisions import BatchResult
+from photon_archive.ingest.decisions import BatchResult, Thumbnails
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef
 from photon_archive.ingest.selection import already_done, in_nights
 from photon_archive.naming import Prefix
@@ -50,7 +50,9 @@ def replay_objects(
             known = known_objects(connection, [ref.key for ref in refs])
         refs = [ref for ref in refs if not already_done(known.get(ref.key), ref)]
     context.log.info(f"replaying {len(refs)} objects under {listing_prefix}")
-    settings = replace(ingest_rules.settings(), rebuild_thumbnails=config.force)
+    settings = ingest_rules.settings()
+    if config.force:
+        settings = replace(settings, reach=replace(settings.reach, thumbnails=Thumbnails.ALWAYS))
     return run_batches(context, refs, Services(bucket, tables, catalog.engine(), settings))
 
 

@@ -24,7 +24,7 @@ from photon_archive.aws.queues import Datastream, EventQueue
 from photon_archive.aws.tables import Tables
 from photon_archive.catalog.resource import Catalog
 from photon_archive.headers import HeaderLimits
-from photon_archive.ingest.decisions import IngestSettings
+from photon_archive.ingest.decisions import IngestSettings, Reach
 from photon_archive.retention import parse_rules
 from photon_archive.settings import ENVIRONMENT, Settings
 
@@ -44,6 +44,7 @@ class IngestRules(Settings):
             info_image_ttl=timedelta(hours=self.info_image_ttl_hours),
             expiration_rules=parse_rules(self.expiration_rules),
             right_ascension_unit=self.right_ascension_unit,
+            reach=Reach(announce_since=self.announced_from()),
             header_limits=HeaderLimits(
                 max_header_text_bytes=self.max_header_text_bytes,
                 max_header_read_bytes=self.max_header_read_bytes,

@@ -30,7 +30,7 @@ from photon_archive.catalog.store import (
 from photon_archive.errors import Misconfigured, Rejected, Transient
 from photon_archive.headers import ParsedHeader, parse_text_header, read_fits_header
 from photon_archive.ingest import decisions
-from photon_archive.ingest.decisions import BatchResult, IngestSettings, Outcome, Work
+from photon_archive.ingest.decisions import BatchResult, IngestSettings, Outcome, Thumbnails, Work
 from photon_archive.ingest.objects import ObjectRef
 from photon_archive.naming import EXPOSURE_TABLE, thumbnail_key
 from photon_archive.records import ObjectInfo
@@ -85,10 +85,12 @@ def ingest_batch(refs: Sequence[ObjectRef], services: Services, run_id: str) -> 
     with ThreadPoolExecutor(max_workers=IO_THREADS) as pool:
         outcomes = list(pool.map(lambda item: _examine(item, services), work))
 
-    outcomes = _put_on_channels(outcomes, services)
-    services.tables.log_uploads(decisions.upload_log_items(outcomes, settings.upload_log_ttl))
-    for entry in decisions.expiration_entries(outcomes, settings.expiration_rules):
-        services.tables.track_expiration(entry)
+    reach = settings.reach
+    if reach.shared_tables:
+        outcomes = _put_on_channels(outcomes, services)
+        for entry in decisions.expiration_entries(outcomes, settings.expiration_rules):
+            services.tables.track_expiration(entry)
+    services.tables.log_uploads(decisions.upload_log_items(outcomes, settings.upload_log_ttl, reach))
 
     ledger = [*batch.ledger, *gone, *(decisions.ledger_record(o, run_id) for o in outcomes)]
     with services.engine.begin() as connection:
@@ -96,7 +98,7 @@ def ingest_batch(refs: Sequence[ObjectRef], services: Services, run_id: str) -> 
             upsert_exposures(connection, table, decisions.ingested_exposures(outcomes, prefix))
             clear_flags(connection, table, decisions.cleared_flags(batch.removals, prefix))
         record_objects(connection, ledger, datetime.now(UTC).replace(tzinfo=None))
-    return decisions.summary(outcomes, ledger)
+    return decisions.summary(outcomes, ledger, reach)
 
 
 def _describe(ref: ObjectRef, bucket: Bucket) -> ObjectInfo | None:
@@ -136,9 +138,14 @@ def _read_header(work: Work, services: Services) -> ParsedHeader | None:
 def _write_thumbnail(work: Work, services: Services) -> bool:
     """Write the EX11 thumbnail beside a medium jpg unless a newer one is already there."""
     settings, bucket = services.settings, services.bucket
-    key = thumbnail_key(work.name)
-    existing = None if work.thumbnail_unseen or settings.rebuild_thumbnails else bucket.head(key)
-    if not decisions.thumbnail_wanted(existing, work.info):
+    key, policy = thumbnail_key(work.name), settings.reach.thumbnails
+    # The ledger's word that no thumbnail can exist yet spares the HEAD; a bucket with history the
+    # ledger has not seen (WHEN_MISSING) is always asked.
+    looked_up = policy is Thumbnails.WHEN_MISSING or (
+        policy is Thumbnails.WHEN_OLDER and not work.thumbnail_unseen
+    )
+    existing = bucket.head(key) if looked_up else None
+    if not decisions.thumbnail_wanted(existing, work.info, policy):
         return False
     data = bucket.read(work.name.key, settings.max_image_bytes, "max_image_bytes")
     thumbnail = make_thumbnail(data, settings.thumbnail_height, settings.max_image_pixels)

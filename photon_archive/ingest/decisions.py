@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from photon_archive.catalog.rows import Contribution, header_rank
@@ -43,6 +44,33 @@ DEFAULT_ITEM_TTL = timedelta(hours=48)
 GONE = "no longer in the bucket when ingested"
 
 
+class Thumbnails(StrEnum):
+    """When an ingest writes a medium jpg's thumbnail."""
+
+    WHEN_OLDER = "when_older"  # none is there, or the one there is older than its jpg (the default)
+    ALWAYS = "always"  # remade every time: a replay after the thumbnail rules changed
+    WHEN_MISSING = "when_missing"  # only where none exists: the baseline of a bucket with history
+    NEVER = "never"  # the bucket is not written at all: a run beside the old system
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What an ingest touches beyond its own catalog and ledger: what the readers see.
+
+    An object is announced (a datastream message for its exposure, an upload-log item) unless
+    announcements are off or it was uploaded before ``announce_since``: an exposure from before the
+    cutover is news to nobody, however it comes to be ingested.
+    """
+
+    announce: bool = True
+    announce_since: datetime | None = None  # aware UTC
+    shared_tables: bool = True  # the expiration tracker and the info-image channels
+    thumbnails: Thumbnails = Thumbnails.WHEN_OLDER
+
+    def announces(self, uploaded: datetime) -> bool:
+        return self.announce and (self.announce_since is None or uploaded >= self.announce_since)
+
+
 @dataclass(frozen=True)
 class IngestSettings:
     thumbnail_height: int = DEFAULT_HEIGHT
@@ -53,8 +81,7 @@ class IngestSettings:
     expiration_rules: dict[tuple[str | None, str], int] = field(default_factory=dict)
     header_limits: HeaderLimits = field(default_factory=HeaderLimits)
     right_ascension_unit: str = DEFAULT_RIGHT_ASCENSION_UNIT
-    # Remake thumbnails even when a newer one exists (a replay after the thumbnail rules changed).
-    rebuild_thumbnails: bool = False
+    reach: Reach = field(default_factory=Reach)
 
 
 @dataclass
@@ -268,9 +295,14 @@ def plan(
     return work
 
 
-def thumbnail_wanted(existing: ObjectInfo | None, source: ObjectInfo) -> bool:
-    """Whether to write a thumbnail: none is there, or it is older than its source."""
-    return existing is None or existing.last_modified < source.last_modified
+def thumbnail_wanted(existing: ObjectInfo | None, source: ObjectInfo, policy: Thumbnails) -> bool:
+    """Whether to write a thumbnail, given the one there (None when there is none or it was not
+    looked up) and the policy."""
+    if policy is Thumbnails.NEVER:
+        return False
+    if existing is None or policy is Thumbnails.ALWAYS:
+        return True
+    return policy is Thumbnails.WHEN_OLDER and existing.last_modified < source.last_modified
 
 
 def thumbnail_metadata(work: Work) -> dict[str, str]:
@@ -389,11 +421,13 @@ def cleared_flags(removals: Iterable[Named], prefix: str) -> list[tuple[str, str
     return [(n.base_filename, n.catalog_flag) for _, n in removals if n.prefix == prefix and n.catalog_flag]
 
 
-def upload_log_items(outcomes: Iterable[Outcome], ttl: timedelta) -> list[UploadLogItem]:
-    """One item per ingested object under ``data/`` and ``allsky/`` (SPEC §6)."""
+def upload_log_items(outcomes: Iterable[Outcome], ttl: timedelta, reach: Reach) -> list[UploadLogItem]:
+    """One item per ingested object under ``data/`` and ``allsky/`` that ``reach`` announces (SPEC §6)."""
     items = []
     for outcome in outcomes:
         if outcome.state is not ObjectState.INGESTED or outcome.name.prefix not in EXPOSURE_TABLE:
+            continue
+        if not reach.announces(outcome.info.last_modified):
             continue
         uploaded = int(outcome.info.last_modified.timestamp())
         items.append(
@@ -440,8 +474,9 @@ def ledger_record(outcome: Outcome, run_id: str) -> LedgerRecord:
     )
 
 
-def summary(outcomes: Sequence[Outcome], ledger: Iterable[LedgerRecord]) -> BatchResult:
-    """The batch's figures, rejections and notifications (one per exposure, SPEC §5)."""
+def summary(outcomes: Sequence[Outcome], ledger: Iterable[LedgerRecord], reach: Reach) -> BatchResult:
+    """The batch's figures, rejections and notifications (one per exposure with an object that
+    ``reach`` announces, SPEC §5)."""
     result = BatchResult()
     for record in ledger:
         result.states[(record.prefix or "", record.state)] += 1
@@ -456,7 +491,7 @@ def summary(outcomes: Sequence[Outcome], ledger: Iterable[LedgerRecord]) -> Batc
         if result.oldest_upload is None or uploaded < result.oldest_upload:
             result.oldest_upload = uploaded
         # An info image that lost its channel to a newer exposure is news to nobody.
-        if outcome.name.prefix != INFO_PREFIX or outcome.channel:
+        if (outcome.name.prefix != INFO_PREFIX or outcome.channel) and reach.announces(uploaded):
             name = outcome.name
             sites[(name.prefix, name.base_filename)] = (name.site, outcome.channel)
     result.exposure_keys = set(sites)

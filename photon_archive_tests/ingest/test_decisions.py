@@ -22,7 +22,7 @@ from photon_archive.catalog.models import ObjectState
 from photon_archive.catalog.rows import FLAGS, Contribution, merge
 from photon_archive.headers import ParsedHeader, parse_text_header, read_fits_header
 from photon_archive.ingest import decisions
-from photon_archive.ingest.decisions import IngestSettings, Outcome, Work
+from photon_archive.ingest.decisions import IngestSettings, Outcome, Reach, Thumbnails, Work
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef
 from photon_archive.naming import parse_key, thumbnail_key
 from photon_archive.records import KnownObject, ObjectInfo
@@ -213,9 +213,25 @@ def test_a_thumbnail_is_looked_for_only_where_the_ledger_cannot_rule_it_out() ->
     seen = KnownObject("e", ObjectState.INGESTED.value, NIGHT, None)
     assert decisions.never_thumbnailed(objects, {thumb: seen}) == set()
     assert decisions.never_thumbnailed(objects, {jpg: seen}) == set()
-    assert decisions.thumbnail_wanted(None, info(jpg))
-    assert decisions.thumbnail_wanted(info(thumb, NIGHT - timedelta(seconds=1)), info(jpg))
-    assert not decisions.thumbnail_wanted(info(thumb, NIGHT), info(jpg))
+
+
+@pytest.mark.parametrize(
+    ("policy", "when_none", "when_older", "when_as_new"),
+    [
+        (Thumbnails.WHEN_OLDER, True, True, False),
+        (Thumbnails.ALWAYS, True, True, True),
+        (Thumbnails.WHEN_MISSING, True, False, False),
+        (Thumbnails.NEVER, False, False, False),
+    ],
+)
+def test_a_thumbnail_is_written_as_its_policy_says(
+    policy: Thumbnails, when_none: bool, when_older: bool, when_as_new: bool
+) -> None:
+    jpg, thumb = f"{BASE}-EX10.jpg", f"{BASE}-EX11.jpg"
+    assert decisions.thumbnail_wanted(None, info(jpg), policy) is when_none
+    older = info(thumb, NIGHT - timedelta(seconds=1))
+    assert decisions.thumbnail_wanted(older, info(jpg), policy) is when_older
+    assert decisions.thumbnail_wanted(info(thumb, NIGHT), info(jpg), policy) is when_as_new
 
 
 def test_an_info_image_without_a_channel_is_refused_before_any_work_is_planned() -> None:
@@ -256,9 +272,31 @@ def test_the_upload_log_takes_every_ingested_object_of_data_and_allsky_only() ->
         outcome("info-images/sro-kb001ms-20261124-00000001-EX10.jpg"),
         outcome(f"{BASE}-EX00.txt", state=ObjectState.REJECTED),
     ]
-    items = decisions.upload_log_items(outcomes, timedelta(hours=48))
+    items = decisions.upload_log_items(outcomes, timedelta(hours=48), Reach())
     assert [item.filename for item in items] == [outcomes[0].name.key, outcomes[1].name.key]
     assert all(item.expire_timestamp_s - item.upload_timestamp_s == 48 * 3600 for item in items)
+
+
+@pytest.mark.parametrize(
+    "reach", [Reach(announce=False), Reach(announce_since=NIGHT + timedelta(seconds=1))], ids=str
+)
+def test_what_is_not_announced_gets_no_upload_log_item_and_no_notification(reach: Reach) -> None:
+    outcomes = [outcome(f"{BASE}-EX10.jpg"), outcome(f"{BASE}-EX00.txt")]
+    ledger = [decisions.ledger_record(o, "run") for o in outcomes]
+    assert decisions.upload_log_items(outcomes, timedelta(hours=48), reach) == []
+    result = decisions.summary(outcomes, ledger, reach)
+    assert result.notifications == []
+    assert result.ingested == 2  # ingested all the same
+
+
+def test_an_object_uploaded_at_or_after_the_cutover_is_announced() -> None:
+    since = NIGHT + timedelta(seconds=5)
+    outcomes = [outcome(f"{BASE}-EX10.jpg"), outcome(f"{BASE}-EX00.txt", since)]
+    reach = Reach(announce_since=since)
+    (item,) = decisions.upload_log_items(outcomes, timedelta(hours=48), reach)
+    assert item.filename == f"{BASE}-EX00.txt"
+    ledger = [decisions.ledger_record(o, "run") for o in outcomes]
+    assert len(decisions.summary(outcomes, ledger, reach).notifications) == 1
 
 
 def test_an_expiring_exposure_gets_one_entry_from_its_earliest_file() -> None:
@@ -284,7 +322,7 @@ def test_one_notification_per_exposure_and_none_for_a_channel_that_shows_a_newer
         channel = decisions.superseded(channel)
     outcomes = [outcome(f"{BASE}-EX10.jpg"), outcome(f"{BASE}-EX00.txt"), channel]
     ledger = [decisions.ledger_record(o, "run") for o in outcomes]
-    result = decisions.summary(outcomes, ledger)
+    result = decisions.summary(outcomes, ledger, Reach())
     data = [message["data"] for message in result.notifications]
     expected: list[dict[str, object]] = [
         {"s3_directory": "data", "base_filename": "sro-kb001ms-20261124-00000001", "site": "sro"}
