@@ -360,6 +360,10 @@ def _compare_with_models(connection: Connection, plans: Mapping[str, TablePlan])
         if kind == "add_column":
             column = difference[3]
             plan.add_columns.append(Column(column.name, column.type, nullable=column.nullable))
+        elif kind == "modify_nullable" and _wanted(difference) is True:
+            plan.kept.append(f"column {difference[3]} NOT NULL")  # the models would allow NULL
+        elif kind == "modify_comment" and _wanted(difference) is None:
+            plan.kept.append(f"column {difference[3]} comment")  # the models have none
         elif kind in ("modify_type", "modify_nullable", "modify_comment"):
             _, _, _, name, existing, found, wanted = difference
             existing_type = found if kind == "modify_type" else existing.get("existing_type")
@@ -381,6 +385,11 @@ def _compare_with_models(connection: Connection, plans: Mapping[str, TablePlan])
     for name, plan in plans.items():
         _add_server_defaults(connection, name, plan)
     return sorted(create, key=lambda table: table.name)
+
+
+def _wanted(difference: tuple[Any, ...]) -> Any:
+    """What the models want of a column Alembic found otherwise (a type, a nullability, a comment)."""
+    return difference[-1]
 
 
 def _flattened(differences: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
@@ -405,7 +414,7 @@ def _described(difference: tuple[Any, ...]) -> str:
         return f"{kind.partition('_')[2]} {subject.name}"
     if kind.endswith("_column"):
         return f"column {difference[3].name}"
-    return " ".join(str(part) for part in difference[:4] if part is not None)
+    return f"{kind} {subject}"
 
 
 def _add_server_defaults(connection: Connection, name: str, plan: TablePlan) -> None:

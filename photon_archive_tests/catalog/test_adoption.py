@@ -648,6 +648,26 @@ def test_images_alone_are_adopted_and_allsky_images_is_created(catalog_url: str)
     assert len(snapshot(catalog_url)["images"]) == len(SURVIVORS)
 
 
+def test_what_the_models_lack_is_kept_as_found(legacy_url: str) -> None:
+    engine = create_engine(legacy_url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE INDEX images_username ON images (username)"))
+        connection.execute(text("ALTER TABLE images ADD COLUMN reviewed_by VARCHAR"))
+        connection.execute(text("UPDATE images SET reviewed_by = 'Mei' WHERE image_id = 4"))
+    engine.dispose()
+
+    assert "  kept as found (not in the models): index images_username, column reviewed_by" in (
+        migrate(legacy_url, "hours", dry_run=True)
+    )
+    migrate(legacy_url, "hours")
+
+    assert "images_username" in {
+        index["name"] for index in inspect(create_engine(legacy_url)).get_indexes("images")
+    }
+    assert {row["image_id"]: row["reviewed_by"] for row in snapshot(legacy_url)[AUDIT_TABLE]}[4] == "Mei"
+    assert snapshot(legacy_url)["images"][0]["reviewed_by"] is None
+
+
 def test_recompute_from_headers_turns_the_degree_rows_to_hours_and_changes_nothing_else(
     two_legacy_urls: tuple[str, str],
 ) -> None:
