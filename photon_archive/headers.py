@@ -44,6 +44,8 @@ __all__ = [
     "parse_text_header",
     "read_fits_header",
     "right_ascension_in",
+    "stated_right_ascension",
+    "stored_header_columns",
 ]
 
 # The unit the catalog's right_ascension column is written in. Hours is what the column is documented
@@ -647,6 +649,27 @@ def _right_ascension(values: Mapping[str, object], notes: list[str]) -> float | 
 def right_ascension_in(hours: float | None, unit: str) -> float | None:
     """Decimal hours as the catalog column holds them in ``unit`` (a key of ``RIGHT_ASCENSION_UNITS``)."""
     return None if hours is None else hours * RIGHT_ASCENSION_UNITS[unit]
+
+
+def stated_right_ascension(values: Mapping[str, object]) -> dict[str, float]:
+    """What a header states its right ascension to be, by unit (keys of ``RIGHT_ASCENSION_UNITS``):
+    RAHRS in hours, CRVAL1 in degrees unless CTYPE1 names another axis. A value that is not a
+    finite number states nothing. The legacy handler stored one of the two as it stood, which is
+    how a stored row shows the unit its column was written in."""
+    stated: dict[str, float] = {}
+    hours = _number(values.get("RAHRS"))
+    if hours is not None:
+        stated["hours"] = hours
+    degrees = _number(values.get("CRVAL1")) if _wcs_axis_is(values, 1, "RA") else None
+    if degrees is not None:
+        stated["degrees"] = degrees
+    return stated
+
+
+def stored_header_columns(values: Mapping[str, object]) -> HeaderColumns:
+    """The columns today's rules read from a header the catalog already holds: the ``header``
+    column's JSON object, its values strings or, where a legacy fits fallback wrote it, typed."""
+    return _columns(values, [])
 
 
 def _declination(values: Mapping[str, object], notes: list[str]) -> float | None:

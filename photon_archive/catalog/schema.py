@@ -13,6 +13,15 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # Dagster's own Postgres storage keeps its migrations in ``alembic_version``; the catalog may share
 # that database, so its version is kept apart.
 VERSION_TABLE = "photon_archive_alembic_version"
+# Made by adopting a legacy catalog (adoption.py), not by the models: it holds the legacy rows merged
+# away, in the legacy table's own columns, which only that database knows.
+AUDIT_TABLE = "adopted_duplicates"
+
+
+def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
+    """What Alembic compares with the models: everything but the adoption's audit table, which a
+    generated migration must never drop."""
+    return not (type_ == "table" and name == AUDIT_TABLE)
 
 
 def alembic_config(database_url: str) -> Config:

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from photon_archive.catalog.models import Base
-from photon_archive.catalog.schema import VERSION_TABLE
+from photon_archive.catalog.schema import VERSION_TABLE, include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -19,6 +19,7 @@ def run_migrations_offline() -> None:
         literal_binds=True,
         render_as_batch=True,
         version_table=VERSION_TABLE,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -33,6 +34,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=True,
             version_table=VERSION_TABLE,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()
