@@ -101,8 +101,8 @@ def header_sources(connection: Connection, table_name: str, base_filenames: Sequ
 def stored_rows(
     connection: Connection, table_name: str, base_filenames: Iterable[str]
 ) -> dict[str, StoredRow]:
-    """What the rows of ``base_filenames`` already hold (a flag counts when it is true, not NULL); an
-    exposure without a row is not in the result."""
+    """What the rows of ``base_filenames`` already hold: the flags that are on, and whether a header
+    (an empty one is none) is there. An exposure without a row is not in the result."""
     table = EXPOSURE_TABLES[table_name]
     has_header = and_(table.c.header.is_not(None), table.c.header != "").label("has_header")
     wanted = sorted(set(base_filenames))
