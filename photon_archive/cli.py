@@ -3,8 +3,9 @@
 ``migrate`` brings the catalog at ``PHOTON_ARCHIVE_DATABASE_URL`` to the latest schema, adopting the
 legacy system's catalog in place (``catalog/adoption.py``; ``--dry-run`` prints the plan); ``provision``
 creates whatever of the bucket, queues and tables is missing, on the AWS account that boto3's
-standard chain names (an emulator when ``AWS_ENDPOINT_URL`` points at one). The local stack has a
-command of its own, ``photon-archive-workshop``, in the workshop package beside this one.
+standard chain names (an emulator when ``AWS_ENDPOINT_URL`` points at one). ``baseline`` records the
+bucket's history in the ledger before the sensors first start (the ``baseline`` job). The local
+stack has a command of its own, ``photon-archive-workshop``, in the workshop package beside this one.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 
 from photon_archive.catalog.adoption import migrate
 from photon_archive.errors import Misconfigured
@@ -35,8 +37,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="when adopting, recompute the header columns of rows with a stored header by today's rules",
     )
+    baseline = commands.add_parser(
+        "baseline",
+        help="record the bucket's history in the ledger before the sensors first start, announcing nothing",
+    )
+    baseline.add_argument(
+        "--dry-run", action="store_true", help="list and count what would be recorded; write nothing"
+    )
+    baseline.add_argument(
+        "--prefix",
+        dest="prefixes",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="P",
+        help="a prefix to baseline (repeatable); default: every watched one",
+    )
+    baseline.add_argument("--site", default="", help="only this site's objects")
 
     args = parser.parse_args(argv)
+    if args.command == "baseline":
+        return run_baseline(args.prefixes, args.site, args.dry_run)
     settings = Settings.from_env()
     if args.command == "provision":
         from photon_archive.provision import provision
@@ -54,6 +75,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"photon-archive migrate: {error}", file=sys.stderr)
         return 2
     print("\n".join(lines))
+    return 0
+
+
+def run_baseline(prefixes: list[str], site: str, dry_run: bool) -> int:
+    """Run the ``baseline`` job in this process, on the Dagster instance DAGSTER_HOME names, and print
+    its figures.
+
+    In this process rather than through the run queue: a queued run needs the daemon, and the
+    daemon starts the sensors, whose first sweep is what the baseline must come before. Run here,
+    it needs neither daemon nor webserver, yet the instance records it like any other run, so the
+    Runs page shows it with its log (a line per page) and its figures. A run that fails is finished
+    by running the command again, which goes on from what the ledger has.
+    """
+    import os
+
+    from dagster import DagsterInstance
+
+    from photon_archive.definitions import definitions_from_env
+    from photon_archive.defs.baseline import OP_NAME, baseline_run_config
+
+    if not os.environ.get("DAGSTER_HOME"):
+        print(
+            "photon-archive baseline: DAGSTER_HOME must name the Dagster instance to record the run in "
+            "(the one the webserver and daemon use)",
+            file=sys.stderr,
+        )
+        return 2
+    job = definitions_from_env().resolve_job_def("baseline")
+    with DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            run_config=baseline_run_config(prefixes, site, dry_run), instance=instance, raise_on_error=False
+        )
+    if not result.success:
+        failures = [event for event in result.all_events if event.is_step_failure]
+        said = [event.step_failure_data.error.message for event in failures if event.step_failure_data.error]
+        print(f"baseline run {result.run_id} failed: {' '.join(said).strip()}", file=sys.stderr)
+        return 1
+    totals = {where: asdict(figures) for where, figures in result.output_for_node(OP_NAME).items()}
+    print(json.dumps({"run_id": result.run_id, "dry_run": dry_run, "prefixes": totals}, indent=2))
     return 0
 
 

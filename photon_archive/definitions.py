@@ -40,4 +40,9 @@ def build_definitions(settings: Settings, deployment: str = "local") -> Definiti
     return Definitions.merge(defs_folder(), Definitions(resources=resources_for(settings, deployment)))
 
 
-defs = build_definitions(Settings.from_env(), os.environ.get("PHOTON_ARCHIVE_DEPLOYMENT", "local"))
+def definitions_from_env() -> Definitions:
+    """The definitions for the settings and the deployment the environment names now."""
+    return build_definitions(Settings.from_env(), os.environ.get("PHOTON_ARCHIVE_DEPLOYMENT", "local"))
+
+
+defs = definitions_from_env()

@@ -57,6 +57,14 @@ class KnownObject:
 
 
 @dataclass(frozen=True)
+class StoredRow:
+    """What an exposure's catalog row already holds of what its files give it."""
+
+    flags: frozenset[str]  # the flags that are on
+    has_header: bool
+
+
+@dataclass(frozen=True)
 class UploadLogItem:
     """One ``recent-uploads-log`` item (SPEC §6)."""
 

@@ -1,16 +1,23 @@
-"""The photon-archive command: the operator's migrate and provision, on the configured deployment."""
+"""The photon-archive command: the operator's migrate, provision and baseline, on the configured
+deployment."""
 
 from __future__ import annotations
 
 import json
+import time
+from datetime import date
 from pathlib import Path
 
 import pytest
+from dagster import DagsterInstance, DagsterRunStatus
 from sqlalchemy import create_engine, inspect
 
 from photon_archive.aws.clients import client
 from photon_archive.cli import main
 from photon_archive.settings import Settings
+from photon_archive_tests.archive import Archive
+from photon_archive_tests.history import adopt, base_filename, legacy_row, placeholders, upload
+from photon_archive_workshop.sample import sample_exposures
 
 
 def test_migrate_brings_the_configured_catalog_to_head(
@@ -37,3 +44,46 @@ def test_provision_creates_what_is_missing_where_boto3_points(
     report = json.loads(capsys.readouterr().out)
     assert report["bucket"] == aws_settings.bucket
     assert aws_settings.bucket in {b["Name"] for b in client("s3").list_buckets()["Buckets"]}
+
+
+def test_baseline_runs_the_job_on_the_instance_dagster_home_names_and_prints_its_figures(
+    archive: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    night = date(2025, 3, 14)
+    base = base_filename("sro", night, 1)
+    header = sample_exposures(night=night, count=1, prefix="allsky", files=("txt",))
+    keys = upload(archive, placeholders("data", base) + header)
+    adopt(archive, "images", [legacy_row(base, night)])
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("PHOTON_ARCHIVE_DATABASE_URL", archive.settings.database_url)
+    time.sleep(1.0)  # S3 lists times to the second: the baseline leaves that second's uploads to the sensors
+
+    assert main(["baseline", "--dry-run", "--prefix", "data"]) == 0
+    dry = json.loads(capsys.readouterr().out)
+    assert dry["dry_run"] is True and list(dry["prefixes"]) == ["data/"]
+    assert (dry["prefixes"]["data/"]["listed"], dry["prefixes"]["data/"]["recorded"]) == (5, 5)
+    assert archive.query("SELECT key FROM object_ledger") == []
+
+    assert main(["baseline"]) == 0
+    done = json.loads(capsys.readouterr().out)
+    assert (done["prefixes"]["allsky/"]["ingested"], done["prefixes"]["allsky/"]["rows"]) == (1, 1)
+
+    ledger = archive.query("SELECT key, run_id FROM object_ledger ORDER BY key")
+    assert [row["key"] for row in ledger] == sorted(keys)
+    assert {row["run_id"] for row in ledger} == {done["run_id"]}
+    with DagsterInstance.get() as instance:
+        runs = {run.run_id: run for run in instance.get_runs()}
+    assert set(runs) == {dry["run_id"], done["run_id"]}
+    assert {(run.job_name, run.status) for run in runs.values()} == {("baseline", DagsterRunStatus.SUCCESS)}
+
+
+def test_baseline_without_an_instance_to_record_it_in_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+
+    assert main(["baseline"]) == 2
+
+    assert "DAGSTER_HOME must name the Dagster instance to record the run in" in capsys.readouterr().err

@@ -11,13 +11,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, Table, case, func, select, update
+from sqlalchemy import Connection, Table, and_, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
 from photon_archive.catalog.models import AllskyImage, Image, LedgerEntry, ObjectState
 from photon_archive.catalog.rows import FLAGS, HEADER_COLUMNS, HEADER_RANK, UPLOAD_DATED, Contribution
-from photon_archive.records import KnownObject, LedgerRecord
+from photon_archive.records import KnownObject, LedgerRecord, StoredRow
 
 EXPOSURE_TABLES: dict[str, Table] = {
     "images": Image.__table__,  # type: ignore[dict-item]
@@ -96,6 +96,25 @@ def header_sources(connection: Connection, table_name: str, base_filenames: Sequ
         )
     )
     return {row.base_filename: row.header_source for row in rows}
+
+
+def stored_rows(
+    connection: Connection, table_name: str, base_filenames: Iterable[str]
+) -> dict[str, StoredRow]:
+    """What the rows of ``base_filenames`` already hold: the flags that are on, and whether a header
+    (an empty one is none) is there. An exposure without a row is not in the result."""
+    table = EXPOSURE_TABLES[table_name]
+    has_header = and_(table.c.header.is_not(None), table.c.header != "").label("has_header")
+    wanted = sorted(set(base_filenames))
+    stored: dict[str, StoredRow] = {}
+    for start in range(0, len(wanted), 500):
+        query = select(table.c.base_filename, has_header, *(table.c[flag] for flag in FLAGS)).where(
+            table.c.base_filename.in_(wanted[start : start + 500])
+        )
+        for row in connection.execute(query):
+            on = frozenset(flag for flag in FLAGS if row._mapping[flag])
+            stored[row.base_filename] = StoredRow(on, bool(row.has_header))
+    return stored
 
 
 def record_objects(connection: Connection, records: Iterable[LedgerRecord], now: datetime) -> None:

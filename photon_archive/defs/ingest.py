@@ -101,14 +101,7 @@ def run_batches(
 ) -> Output[BatchResult]:
     """Ingest ``refs`` a bounded batch at a time; the run's metadata says what happened."""
     started = time.monotonic()
-    result = BatchResult()
-    for start in range(0, len(refs), BATCH_OBJECTS):
-        result.absorb(ingest_batch(refs[start : start + BATCH_OBJECTS], services, context.run_id))
-    for key, reason in result.rejections:
-        context.log.warning(f"rejected {key}: {reason}")
-    lag = (datetime.now(UTC) - result.oldest_upload).total_seconds() if result.oldest_upload else 0.0
-    for event in lineage_events(result, round(lag, 3)):
-        context.log_event(event)
+    result = ingest_in_batches(context, refs, services)
     return Output(
         result,
         metadata={
@@ -119,11 +112,30 @@ def run_batches(
             "failed": result.failed,
             "exposures": result.exposures,
             "thumbnails_written": result.thumbnails_written,
-            "lag_seconds": MetadataValue.float(round(lag, 3)),
+            "lag_seconds": MetadataValue.float(_lag_seconds(result)),
             "seconds": MetadataValue.float(round(time.monotonic() - started, 3)),
             "rejections": MetadataValue.md(_rejection_table(result)),
         },
     )
+
+
+def ingest_in_batches(context: OpExecutionContext, refs: list[ObjectRef], services: Services) -> BatchResult:
+    """Ingest ``refs`` a bounded batch at a time, logging the rejections and telling the asset graph
+    what was written."""
+    result = BatchResult()
+    for start in range(0, len(refs), BATCH_OBJECTS):
+        result.absorb(ingest_batch(refs[start : start + BATCH_OBJECTS], services, context.run_id))
+    for key, reason in result.rejections:
+        context.log.warning(f"rejected {key}: {reason}")
+    for event in lineage_events(result, _lag_seconds(result)):
+        context.log_event(event)
+    return result
+
+
+def _lag_seconds(result: BatchResult) -> float:
+    """From the oldest upload of the batch to now."""
+    lag = (datetime.now(UTC) - result.oldest_upload).total_seconds() if result.oldest_upload else 0.0
+    return round(lag, 3)
 
 
 @contract_op

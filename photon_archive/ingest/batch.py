@@ -138,7 +138,7 @@ def _read_header(work: Work, services: Services) -> ParsedHeader | None:
 def _write_thumbnail(work: Work, services: Services) -> bool:
     """Write the EX11 thumbnail beside a medium jpg unless a newer one is already there."""
     settings, bucket = services.settings, services.bucket
-    key, policy = thumbnail_key(work.name), settings.reach.thumbnails
+    key, policy = thumbnail_key(work.name), settings.reach.thumbnails_for(work.info.last_modified)
     # The ledger's word that no thumbnail can exist yet spares the HEAD; a bucket with history the
     # ledger has not seen (WHEN_MISSING) is always asked.
     looked_up = policy is Thumbnails.WHEN_MISSING or (

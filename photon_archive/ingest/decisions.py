@@ -70,6 +70,15 @@ class Reach:
     def announces(self, uploaded: datetime) -> bool:
         return self.announce and (self.announce_since is None or uploaded >= self.announce_since)
 
+    def thumbnails_for(self, uploaded: datetime) -> Thumbnails:
+        """The thumbnail policy for a jpg uploaded at ``uploaded``. One from before the cutover gets a
+        thumbnail only where none exists: the one there is what the readers have shown for years,
+        and a remade one would be a new upload, announced when it is ingested."""
+        before_cutover = self.announce_since is not None and uploaded < self.announce_since
+        if before_cutover and self.thumbnails is Thumbnails.WHEN_OLDER:
+            return Thumbnails.WHEN_MISSING
+        return self.thumbnails
+
 
 @dataclass(frozen=True)
 class IngestSettings:

@@ -234,6 +234,17 @@ def test_a_thumbnail_is_written_as_its_policy_says(
     assert decisions.thumbnail_wanted(info(thumb, NIGHT), info(jpg), policy) is when_as_new
 
 
+@pytest.mark.parametrize("policy", list(Thumbnails))
+def test_a_jpg_from_before_the_cutover_gets_a_thumbnail_only_where_none_exists(policy: Thumbnails) -> None:
+    reach = Reach(announce_since=NIGHT, thumbnails=policy)
+    before, after = NIGHT - timedelta(seconds=1), NIGHT
+    # Remaking an old exposure's thumbnail would make a new upload, announced when it is ingested.
+    expected = Thumbnails.WHEN_MISSING if policy is Thumbnails.WHEN_OLDER else policy
+    assert reach.thumbnails_for(before) is expected
+    assert reach.thumbnails_for(after) is policy
+    assert Reach(thumbnails=policy).thumbnails_for(before) is policy
+
+
 def test_an_info_image_without_a_channel_is_refused_before_any_work_is_planned() -> None:
     key = "info-images/sro-kb001ms-20261124-00000001-EX10.jpg"
     objects = [

@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
-from dagster import SensorResult, build_sensor_context
+from dagster import SensorResult
 
 from photon_archive.aws.clients import client
-from photon_archive.definitions import build_definitions
-from photon_archive.defs.resources import Delivery, resources_for
-from photon_archive.defs.sensors.prefix_scan import s3_prefix_scan
 from photon_archive.ingest.prefix_scan import recent_nights
 from photon_archive.naming import parse_key
 from photon_archive.provision import set_bucket_notifications
 from photon_archive_tests.archive import Archive
-from photon_archive_tests.sensors.ticks import drain_event_queue, event_queue_tick, requested_objects
+from photon_archive_tests.sensors.ticks import (
+    drain_event_queue,
+    event_queue_tick,
+    prefix_scan_tick,
+    requested_objects,
+    run_requested,
+)
 from photon_archive_workshop.sample import sample_exposures
-
-
-def _tick(archive: Archive, cursor: str | None = None, **delivery: Any) -> SensorResult:
-    resources = resources_for(archive.settings)
-    resources["delivery"] = Delivery(**delivery)
-    context = build_sensor_context(instance=archive.instance, resources=resources, cursor=cursor)
-    result = s3_prefix_scan(context)
-    assert isinstance(result, SensorResult)
-    return result
 
 
 def _keys(result: SensorResult) -> list[str]:
@@ -42,56 +35,50 @@ def _upload(
     return archive.upload_sample(night=night, count=count, site=site, first_counter=first_counter)
 
 
-def _run(archive: Archive, result: SensorResult) -> None:
-    job = build_definitions(archive.settings).resolve_job_def("ingest")
-    for request in result.run_requests or []:
-        assert job.execute_in_process(run_config=request.run_config, instance=archive.instance).success
-
-
 def test_with_notifications_off_the_scan_alone_ingests_everything(archive: Archive) -> None:
     set_bucket_notifications(archive.settings, enabled=False)
     last_night = datetime.now(UTC).date() - timedelta(days=1)
     keys = _upload(archive, last_night, 2) + _upload(archive, last_night, 1, site="tst")
 
-    first = _tick(archive)
+    first = prefix_scan_tick(archive)
     assert _keys(first) == sorted(keys)
     assert first.run_requests is not None
     assert all(r.tags["photon_archive/source"] == "scan" for r in first.run_requests)
-    _run(archive, first)
+    run_requested(archive, first)
 
     rows = archive.query("SELECT base_filename, jpg_small_exists FROM images ORDER BY base_filename")
     assert len(rows) == 3 and all(row["jpg_small_exists"] for row in rows)
 
-    second = _tick(archive, first.cursor)
+    second = prefix_scan_tick(archive, first.cursor)
     thumbnails = [key for key in archive.keys("data/") if key.endswith("EX11.jpg")]
     assert len(thumbnails) == 3
     assert _keys(second) == sorted(thumbnails)  # the thumbnails the runs wrote are objects too
-    _run(archive, second)
+    run_requested(archive, second)
 
-    assert _keys(_tick(archive, second.cursor)) == []
+    assert _keys(prefix_scan_tick(archive, second.cursor)) == []
     assert {r["state"] for r in archive.query("SELECT state FROM object_ledger")} == {"ingested"}
 
 
 def test_a_changed_object_is_found_again(archive: Archive) -> None:
     set_bucket_notifications(archive.settings, enabled=False)
     (key,) = _upload(archive, datetime.now(UTC).date(), 1)[:1]
-    first = _tick(archive)
-    _run(archive, first)
+    first = prefix_scan_tick(archive)
+    run_requested(archive, first)
     archive.put(key, sample_exposures(night=datetime.now(UTC).date(), count=1, seed=9)[0].body, "text/plain")
 
-    assert key in _keys(_tick(archive, first.cursor))
+    assert key in _keys(prefix_scan_tick(archive, first.cursor))
 
 
 def test_recent_nights_are_listed_per_source_and_older_ones_by_the_sweep(archive: Archive) -> None:
     set_bucket_notifications(archive.settings, enabled=False)
     today = datetime.now(UTC).date()
     old = _upload(archive, today - timedelta(days=30), 3)
-    first = _tick(archive, sweep_page=5)  # the sweep's first page learns the source
+    first = prefix_scan_tick(archive, sweep_page=5)  # the sweep's first page learns the source
     assert len(_keys(first)) == 5
-    _run(archive, first)
+    run_requested(archive, first)
     fresh = _upload(archive, today, 1, first_counter=50)
 
-    second = _tick(archive, first.cursor, sweep_page=5)
+    second = prefix_scan_tick(archive, first.cursor, sweep_page=5)
 
     # The source's recent night is listed whole; the sweep goes on through the old night.
     assert set(fresh) <= set(_keys(second))
@@ -106,12 +93,12 @@ def test_recent_nights_span_the_lookback_and_tomorrow() -> None:
 def test_a_queued_object_whose_run_never_appeared_is_requested_again(archive: Archive) -> None:
     set_bucket_notifications(archive.settings, enabled=False)
     keys = _upload(archive, datetime.now(UTC).date(), 1)
-    first = _tick(archive)
+    first = prefix_scan_tick(archive)
     assert _keys(first) == sorted(keys)
     # The daemon died before launching the run: no run exists under the run key.
     archive.query("UPDATE object_ledger SET updated_at = updated_at - interval '1 hour' RETURNING key")
 
-    again = _tick(archive, first.cursor)
+    again = prefix_scan_tick(archive, first.cursor)
 
     assert _keys(again) == sorted(keys)
     assert again.run_requests is not None and first.run_requests is not None
@@ -124,21 +111,21 @@ def test_a_removal_whose_run_request_was_lost_is_asked_for_again_by_the_scan(arc
     keys = archive.upload_sample(count=1)
     tick = event_queue_tick(archive)
     assert isinstance(tick, SensorResult)
-    _run(archive, tick)
+    run_requested(archive, tick)
     fits = next(key for key in keys if key.endswith("EX10.fits.fz"))
     client("s3").delete_object(Bucket=archive.settings.bucket, Key=fits)
     # The event sensor queues the removal, then the daemon dies before the run is submitted.
     lost = {o["key"]: o["event"] for o in requested_objects(event_queue_tick(archive))}
     assert lost[fits] == "removed"
     assert archive.ledger(fits)["state"] == "queued"
-    assert fits not in _keys(_tick(archive))  # not yet: its run may still be on its way
+    assert fits not in _keys(prefix_scan_tick(archive))  # not yet: its run may still be on its way
 
     archive.query(
         "UPDATE object_ledger SET updated_at = updated_at - :age WHERE key = :k RETURNING 1",
         age=timedelta(minutes=3),
         k=fits,
     )
-    scan = _tick(archive)
+    scan = prefix_scan_tick(archive)
 
     requested = [
         (entry["key"], entry["event"])
@@ -146,6 +133,6 @@ def test_a_removal_whose_run_request_was_lost_is_asked_for_again_by_the_scan(arc
         for entry in request.run_config["ops"]["ingest_objects"]["config"]["objects"]
     ]
     assert requested == [(fits, "removed")]
-    _run(archive, scan)
+    run_requested(archive, scan)
     assert archive.ledger(fits)["state"] == "removed"
     assert archive.row(parse_key(fits).base_filename)["fits_10_exists"] is False

@@ -1,14 +1,17 @@
-"""Evaluating the event-queue sensor for real in a test, and reading what it asked for."""
+"""Evaluating the sensors for real in a test, reading what they asked for and running it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from dagster import SensorResult, SkipReason, build_sensor_context
 
 from photon_archive.aws.clients import client
+from photon_archive.definitions import build_definitions
 from photon_archive.defs.resources import Delivery, resources_for
 from photon_archive.defs.sensors.event_queue import s3_event_queue
+from photon_archive.defs.sensors.prefix_scan import s3_prefix_scan
 from photon_archive_tests.archive import Archive
 
 
@@ -22,6 +25,26 @@ def event_queue_tick(archive: Archive, **delivery: Any) -> SensorResult | SkipRe
     result = s3_event_queue(context)
     assert isinstance(result, SensorResult | SkipReason)
     return result
+
+
+def prefix_scan_tick(archive: Archive, cursor: str | None = None, **delivery: Any) -> SensorResult:
+    """One tick of ``s3_prefix_scan`` on the archive's resources from ``cursor``; ``delivery``, if
+    given, changes some of the archive's settings (``sweep_page``, ``scan_lookback_days`` …)."""
+    resources = resources_for(archive.settings)
+    resources["delivery"] = replace(archive.settings.extended_as(Delivery), **delivery)
+    context = build_sensor_context(instance=archive.instance, resources=resources, cursor=cursor)
+    result = s3_prefix_scan(context)
+    assert isinstance(result, SensorResult)
+    return result
+
+
+def run_requested(archive: Archive, result: SensorResult | SkipReason) -> None:
+    """Run every ingest run the tick requested, as the daemon would launch them."""
+    if isinstance(result, SkipReason):
+        return
+    job = build_definitions(archive.settings).resolve_job_def("ingest")
+    for request in result.run_requests or []:
+        assert job.execute_in_process(run_config=request.run_config, instance=archive.instance).success
 
 
 def queue_url(name: str) -> str:
