@@ -183,6 +183,7 @@ def iam_requests(service: str, operation: str, params: dict[str, Any]) -> list[R
             name = params["QueueName"] if action == "GetQueueUrl" else params["QueueUrl"].rpartition("/")[2]
             return [(f"sqs:{action}", f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}")]
     if service == "dynamodb" and operation in (
+        "DescribeTable",
         "GetItem",
         "PutItem",
         "UpdateItem",
