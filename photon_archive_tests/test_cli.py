@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,8 @@ from sqlalchemy import create_engine, inspect
 from photon_archive.aws.clients import client
 from photon_archive.cli import main
 from photon_archive.settings import Settings
+from photon_archive_tests.legacy_account import make_legacy_account
+from photon_archive_workshop.emulator import Emulator
 
 
 def test_migrate_brings_the_configured_catalog_to_head(
@@ -34,6 +35,32 @@ def test_provision_creates_what_is_missing_where_boto3_points(
 
     assert main(["provision"]) == 0
 
-    report = json.loads(capsys.readouterr().out)
-    assert report["bucket"] == aws_settings.bucket
+    report = capsys.readouterr().out
+    assert report.startswith(f"bucket {aws_settings.bucket}, event queue {aws_settings.event_queue}")
+    assert f"changed:\n  create S3 bucket {aws_settings.bucket}\n" in report
     assert aws_settings.bucket in {b["Name"] for b in client("s3").list_buckets()["Buckets"]}
+
+
+def test_provision_beside_the_legacy_triggers_refuses_then_takes_a_way_out_when_told(
+    emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emulator.reset()
+    settings = Settings(state_dir=str(tmp_path / "state"))
+    make_legacy_account(settings)
+
+    assert main(["provision"]) == 2
+    refusal = capsys.readouterr()
+    assert refusal.out == "" and "provisioning refused, nothing was changed" in refusal.err
+    assert "--fan-out" in refusal.err and "--retire-legacy-triggers" in refusal.err
+
+    assert main(["provision", "--retire-legacy-triggers", "--dry-run"]) == 0
+    dry = capsys.readouterr().out
+    assert "would retire legacy triggers:" in dry and dry.endswith("dry run: nothing was changed\n")
+    assert "LambdaFunctionConfigurations" in client("s3").get_bucket_notification_configuration(
+        Bucket=settings.bucket
+    )
+
+    assert main(["provision", "--retire-legacy-triggers"]) == 0
+    assert "retired legacy triggers:" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["provision", "--fan-out", "--retire-legacy-triggers"])

@@ -115,3 +115,9 @@ def test_right_ascension_is_written_in_hours_unless_degrees_are_asked_for() -> N
 def test_an_unknown_right_ascension_unit_is_refused_naming_the_variable() -> None:
     with pytest.raises(ValueError, match="PHOTON_ARCHIVE_RIGHT_ASCENSION_UNIT must be one of hours, degrees"):
         Settings.from_env({"PHOTON_ARCHIVE_RIGHT_ASCENSION_UNIT": "radians"})
+
+
+def test_the_fan_out_topic_is_named_for_the_bucket_unless_given() -> None:
+    assert Settings.from_env({}).event_topic == "photonranch-001-object-events"
+    assert Settings.from_env({"PHOTON_ARCHIVE_BUCKET": "b"}).event_topic == "b-object-events"
+    assert Settings.from_env({"PHOTON_ARCHIVE_EVENT_TOPIC": "t"}).event_topic == "t"
