@@ -1,14 +1,17 @@
 """The bucket's event notifications as plain values: which entries are photon_archive's, which stand
-in their way, and the configuration after adding its own, retiring or moving the ones in the way.
+in their way, and the configuration after adding its own, retiring or moving the ones in the way, or
+sending every event to EventBridge instead.
 
 S3 keeps one notification configuration per bucket, and PutBucketNotificationConfiguration
 replaces all of it. So provisioning reads it, changes its own entries, and writes every other entry
 back exactly as it read it: the legacy Lambda triggers and whatever else no source shows. S3 refuses
 a configuration in which two entries share an event type for keys both can match ("Configuration
 is ambiguously defined"), whatever their destinations; ``conflicts`` finds them before anything is
-written. The way out is the caller's choice: retire the entries in the way, or fan out, where the
-bucket sends to an SNS topic that feeds the event queue and, through a subscription filtered to
-what its trigger matched, each destination that was in the way.
+written. The way out is the caller's choice: send the bucket's events to EventBridge, which S3
+checks against no other entry, and let a rule there pick the watched prefixes' creations and
+removals for the event queue, every other entry staying as it is; retire the entries in the way;
+or fan out, where the bucket sends to an SNS topic that feeds the event queue and, through a
+subscription filtered to what its trigger matched, each destination that was in the way.
 
 A configuration is S3's wire shape as boto3 reads and writes it (``QueueConfigurations``,
 ``TopicConfigurations``, ``LambdaFunctionConfigurations``, ``EventBridgeConfiguration``). The
@@ -23,11 +26,15 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus
 
+from photon_archive.events import BRIDGED_DETAIL_TYPES
+
 # Every entry photon_archive makes has this Id, or this Id and "-{prefix}": anything else is another's.
 OWN_ID = "photon-archive-object-events"
 # Whole event families: an entry's event that overlaps one of them is covered by it.
 OWN_EVENTS = ("s3:ObjectCreated:*", "s3:ObjectRemoved:*")
 QUEUES, TOPICS, LAMBDAS = "QueueConfigurations", "TopicConfigurations", "LambdaFunctionConfigurations"
+# The switch that sends every event of the bucket to EventBridge's default bus; it has no fields.
+EVENT_BRIDGE = "EventBridgeConfiguration"
 DESTINATION = {QUEUES: "QueueArn", TOPICS: "TopicArn", LAMBDAS: "LambdaFunctionArn"}
 KIND_NAME = {QUEUES: "SQS queue", TOPICS: "SNS topic", LAMBDAS: "Lambda function"}
 
@@ -172,9 +179,9 @@ def rewritten(
 def same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Whether two configurations send the same events to the same places (S3 may list entries in
     another order than they were written)."""
-    return sorted(entries(a), key=_order) == sorted(entries(b), key=_order) and (
-        "EventBridgeConfiguration" in a
-    ) == ("EventBridgeConfiguration" in b)
+    return sorted(entries(a), key=_order) == sorted(entries(b), key=_order) and (EVENT_BRIDGE in a) == (
+        EVENT_BRIDGE in b
+    )
 
 
 def _order(entry: Entry) -> tuple[str, ...]:
@@ -194,7 +201,64 @@ def differences(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str
         else:
             lines.append(f"  {entry.describe()}")
     lines += [f"+ {entry.describe()}" for identifier, entry in new.items() if identifier not in old]
+    was, now = EVENT_BRIDGE in before, EVENT_BRIDGE in after
+    if was or now:
+        mark = " " if was == now else "+" if now else "-"
+        lines.append(f"{mark} EventBridge: every event of the bucket to the default event bus")
     return lines
+
+
+# --- the ways out -------------------------------------------------------------------------------
+
+VIA_EVENTBRIDGE, FAN_OUT, RETIRE = "--via-eventbridge", "--fan-out", "--retire-legacy-triggers"
+
+
+def ways_refused(asked: str | None, topic: str | None, rule: str | None) -> list[str]:
+    """Why the way out ``asked`` for (None: none) cannot be taken beside the one in place. ``topic``
+    and ``rule`` name the fan-out topic and the EventBridge rule when the bucket's events already
+    reach the event queue through them (an earlier run's way out, which later runs keep)."""
+    if topic and rule:
+        return [
+            f"the bucket's events reach the event queue twice, through SNS topic {topic} and "
+            f"EventBridge rule {rule}: remove one"
+        ]
+    if rule and asked in (FAN_OUT, RETIRE):
+        return [
+            f"the bucket's events reach the event queue through EventBridge rule {rule} (an earlier "
+            f"{VIA_EVENTBRIDGE}), which overlaps no trigger; {asked} would add photon_archive's own "
+            "entries beside it and every event would arrive twice: remove the rule first "
+            "(aws events remove-targets, delete-rule)"
+        ]
+    if topic and asked == VIA_EVENTBRIDGE:
+        return [
+            f"the bucket sends photon_archive's events to SNS topic {topic} (an earlier {FAN_OUT}), "
+            f"and the triggers moved onto it get their events from it; {VIA_EVENTBRIDGE} would remove "
+            "photon_archive's entries, and with them every event those triggers get"
+        ]
+    return []
+
+
+# --- through EventBridge ------------------------------------------------------------------------
+
+
+def bridged(configuration: Mapping[str, Any]) -> Configuration:
+    """The configuration sending every event of the bucket to EventBridge as well as wherever it
+    sent them, with no entry of photon_archive's: a rule on the bus takes their place. S3 checks no
+    overlap for EventBridge, so every other entry is written back as it was."""
+    return {**rewritten(configuration, []), EVENT_BRIDGE: dict(configuration.get(EVENT_BRIDGE) or {})}
+
+
+def event_pattern(bucket: str, prefixes: Sequence[str]) -> dict[str, Any]:
+    """The rule's pattern: what photon_archive's own entries would have taken, creations and
+    removals of the bucket's keys under the watched prefixes, out of everything the bucket sends."""
+    return {
+        "source": ["aws.s3"],
+        "detail-type": list(BRIDGED_DETAIL_TYPES),
+        "detail": {
+            "bucket": {"name": [bucket]},
+            "object": {"key": [{"prefix": f"{prefix}/"} for prefix in prefixes]},
+        },
+    }
 
 
 # --- fanning out --------------------------------------------------------------------------------

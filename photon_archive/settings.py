@@ -39,6 +39,9 @@ class Settings:
     # The SNS topic `photon-archive provision --fan-out` puts between the bucket and the event queue,
     # when another consumer already takes the bucket's events (LEGACY.md).
     event_topic: str = ""
+    # The EventBridge rule `photon-archive provision --via-eventbridge` makes on the default bus to
+    # send the bucket's object events under the watched prefixes to the event queue.
+    event_rule: str = ""
     stage: str = "dev"
     datastream_queue: str = ""
     info_images_table: str = "info-images"
@@ -77,6 +80,8 @@ class Settings:
             object.__setattr__(self, "event_dead_letter_queue", f"{self.event_queue}-dead-letter")
         if not self.event_topic:
             object.__setattr__(self, "event_topic", f"{self.bucket}-object-events")
+        if not self.event_rule:
+            object.__setattr__(self, "event_rule", f"{self.bucket}-object-events")
         if not self.datastream_queue:
             object.__setattr__(self, "datastream_queue", f"datastreamIncomingQueue-{self.stage}")
 

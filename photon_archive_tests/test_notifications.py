@@ -376,3 +376,84 @@ def test_statements_are_added_by_sid_and_others_kept() -> None:
     assert once == {"Version": "2012-10-17", "Id": "kept", "Statement": [theirs, mine]}
     assert again["Statement"] == [theirs, {**mine, "Resource": "q2"}]
     assert n.with_statements(None, [mine]) == {"Version": "2012-10-17", "Statement": [mine]}
+
+
+# --- through EventBridge --------------------------------------------------------------------------
+
+
+def test_bridging_turns_eventbridge_on_and_drops_only_its_own_entries() -> None:
+    before = {kind: value for kind, value in legacy_configuration().items() if kind != n.EVENT_BRIDGE}
+    before["QueueConfigurations"] += own()  # an earlier plain provision's
+    snapshot = copy.deepcopy(before)
+
+    after = n.bridged(before)
+
+    assert before == snapshot  # the configuration read is not changed in place
+    assert after["LambdaFunctionConfigurations"] == before["LambdaFunctionConfigurations"]
+    assert after["QueueConfigurations"] == before["QueueConfigurations"][:1]  # the downloads queue
+    assert after[n.EVENT_BRIDGE] == {}
+    lines = n.differences(before, after)
+    assert f"- SQS queue {EVENT_QUEUE} (Id 'photon-archive-object-events-data'): " in "\n".join(lines)
+    assert lines[-1] == "+ EventBridge: every event of the bucket to the default event bus"
+    assert n.differences(after, n.bridged(after))[-1].startswith("  EventBridge")
+
+
+@given(configurations())
+def test_bridging_never_drops_a_foreign_entry_and_bridging_twice_is_bridging_once(
+    configuration: dict[str, Any],
+) -> None:
+    once = n.bridged(configuration)
+
+    assert n.bridged(once) == once and n.same(once, n.bridged(once))
+    assert once["EventBridgeConfiguration"] == {}
+    for kind in n.DESTINATION:
+        foreign = [raw for raw in configuration.get(kind, []) if not n.is_own(raw["Id"])]
+        assert once.get(kind, []) == foreign
+
+
+def test_the_rule_takes_creations_and_removals_of_the_watched_prefixes_of_its_bucket() -> None:
+    assert n.event_pattern("photonranch-001", PREFIXES) == {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created", "Object Deleted"],
+        "detail": {
+            "bucket": {"name": ["photonranch-001"]},
+            "object": {"key": [{"prefix": "data/"}, {"prefix": "info-images/"}, {"prefix": "allsky/"}]},
+        },
+    }
+
+
+RULE = "arn:aws:events:us-east-1:123456789012:rule/photonranch-001-object-events"
+
+
+@pytest.mark.parametrize(
+    ("asked", "topic", "rule", "fragment"),
+    [
+        (None, TOPIC, RULE, "reach the event queue twice, through SNS topic"),
+        (n.FAN_OUT, None, RULE, "--fan-out would add photon_archive's own entries beside it"),
+        (n.RETIRE, None, RULE, "every event would arrive twice: remove the rule first"),
+        (n.VIA_EVENTBRIDGE, TOPIC, None, "with them every event those triggers get"),
+    ],
+)
+def test_a_way_out_beside_another_in_place_is_refused_with_why(
+    asked: str | None, topic: str | None, rule: str | None, fragment: str
+) -> None:
+    (why,) = n.ways_refused(asked, topic, rule)
+    assert fragment in why
+
+
+@pytest.mark.parametrize(
+    ("asked", "topic", "rule"),
+    [
+        (None, None, None),
+        (None, TOPIC, None),
+        (None, None, RULE),
+        (n.VIA_EVENTBRIDGE, None, RULE),
+        (n.FAN_OUT, TOPIC, None),
+        (n.RETIRE, None, None),
+        (n.VIA_EVENTBRIDGE, None, None),
+    ],
+)
+def test_keeping_or_taking_one_way_out_is_not_refused(
+    asked: str | None, topic: str | None, rule: str | None
+) -> None:
+    assert n.ways_refused(asked, topic, rule) == []

@@ -121,3 +121,9 @@ def test_the_fan_out_topic_is_named_for_the_bucket_unless_given() -> None:
     assert Settings.from_env({}).event_topic == "photonranch-001-object-events"
     assert Settings.from_env({"PHOTON_ARCHIVE_BUCKET": "b"}).event_topic == "b-object-events"
     assert Settings.from_env({"PHOTON_ARCHIVE_EVENT_TOPIC": "t"}).event_topic == "t"
+
+
+def test_the_eventbridge_rule_is_named_for_the_bucket_unless_given() -> None:
+    assert Settings.from_env({}).event_rule == "photonranch-001-object-events"
+    assert Settings.from_env({"PHOTON_ARCHIVE_BUCKET": "b"}).event_rule == "b-object-events"
+    assert Settings.from_env({"PHOTON_ARCHIVE_EVENT_RULE": "r"}).event_rule == "r"
