@@ -30,6 +30,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     way_out = provisioning.add_mutually_exclusive_group()
     way_out.add_argument(
+        "--via-eventbridge",
+        action="store_true",
+        help="leave the bucket's other notifications as they are: turn on its EventBridge delivery "
+        "and send the watched prefixes' events on to the event queue by a rule (PHOTON_ARCHIVE_EVENT_RULE)",
+    )
+    way_out.add_argument(
         "--fan-out",
         action="store_true",
         help="where another notification of the bucket is in the way, send the bucket's events to an "
@@ -53,6 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 dry_run=args.dry_run,
                 fan_out=args.fan_out,
                 retire_legacy_triggers=args.retire_legacy_triggers,
+                via_eventbridge=args.via_eventbridge,
             )
         except Misconfigured as refusal:
             print(refusal, file=sys.stderr)

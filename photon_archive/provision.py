@@ -1,13 +1,15 @@
-"""Provisioning: the queues, the bucket's notifications, the fan-out topic and the tables the system
-uses, made where missing and adopted where they exist.
+"""Provisioning: the queues, the bucket's notifications, the EventBridge rule or the fan-out topic
+and the tables the system uses, made where missing and adopted where they exist.
 
 ``photon-archive provision`` runs it against the account boto3's chain names, the local stack against
 the emulator. It reads everything first and makes a plan; a plan with problems (an overlap S3 would
 refuse, a table the system cannot use) is refused whole, before any write, naming each problem and
 the ways out; a dry run reports the plan and writes nothing. What others made is kept: the bucket's
-other notification entries, every table's keys, a TTL another set. Only when asked (``fan_out``,
-``retire_legacy_triggers``) does it touch another's notification entries, and only the events of
-them that stand in its way. Running it again changes nothing.
+other notification entries, every table's keys, a TTL another set. ``via_eventbridge`` touches
+none of them: the bucket also sends its events to EventBridge, where a rule takes the watched
+prefixes' to the event queue. Only when asked (``fan_out``, ``retire_legacy_triggers``) does it
+touch another's notification entries, and only the events of them that stand in its way. Running
+it again changes nothing, and keeps the way out an earlier run took.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ EVENT_MESSAGE_RETENTION_S = 14 * 24 * 3600
 # The Sids of the statements provisioning adds to access policies; it replaces only these.
 BUCKET_SENDS = "photon-archive-bucket-events"
 TOPIC_SENDS = "photon-archive-topic-events"
+RULE_SENDS = "photon-archive-rule-events"
+# The Id of the event queue among the EventBridge rule's targets; other targets are kept.
+RULE_TARGET = "photon-archive-event-queue"
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,7 @@ class Provisioned:
     event_queue: str
     datastream_queue: str
     topic: str | None  # the fan-out topic's ARN, when the bucket sends to it
+    rule: str | None  # the EventBridge rule's ARN, when the events reach the event queue through it
     tables: tuple[str, ...]
     changes: tuple[str, ...]
     kept: tuple[str, ...]  # others' notification entries, as they were
@@ -82,6 +88,10 @@ class Provisioned:
         lines = [f"bucket {self.bucket}, event queue {self.event_queue}, datastream {self.datastream_queue}"]
         if self.topic:
             lines.append(f"the bucket sends its events to SNS topic {self.topic}")
+        if self.rule:
+            lines.append(
+                f"the bucket sends its events to EventBridge, and rule {self.rule} to the event queue"
+            )
         lines.append(f"tables: {', '.join(self.tables)}")
         verb = "would change" if self.dry_run else "changed"
         lines.append(f"{verb}:" if self.changes else "nothing to change")
@@ -98,31 +108,52 @@ class Provisioned:
 
 
 def provision(
-    settings: Settings, *, dry_run: bool = False, fan_out: bool = False, retire_legacy_triggers: bool = False
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+    fan_out: bool = False,
+    retire_legacy_triggers: bool = False,
+    via_eventbridge: bool = False,
 ) -> Provisioned:
     """Plan from what exists, refuse a plan with problems, and carry it out unless ``dry_run``.
 
-    ``fan_out`` puts an SNS topic between the bucket and the event queue, and moves the entries in
-    the way onto it as filtered subscriptions; a bucket that already sends to the topic stays so.
-    ``retire_legacy_triggers`` removes the events of others' entries that are in the way instead.
+    ``via_eventbridge`` turns on the bucket's EventBridge delivery, which overlaps nothing, and
+    sends the watched prefixes' events from there to the event queue by a rule; photon_archive's
+    own entries leave the bucket, every other entry stays as it is. ``fan_out`` puts an SNS topic
+    between the bucket and the event queue, and moves the entries in the way onto it as filtered
+    subscriptions. ``retire_legacy_triggers`` removes the events of others' entries that are in the
+    way instead. A bucket whose events already go through the rule or the topic stays so.
     """
-    if fan_out and retire_legacy_triggers:
-        raise ValueError("fan_out and retire_legacy_triggers are two ways out: choose one")
+    ways = {n.VIA_EVENTBRIDGE: via_eventbridge, n.FAN_OUT: fan_out, n.RETIRE: retire_legacy_triggers}
+    asked = [way for way, on in ways.items() if on]
+    if len(asked) > 1:
+        raise ValueError(f"{' and '.join(asked)} are ways out: choose one")
     account = _account()
     topic_arn = account.arn("sns", settings.event_topic)
+    rule_arn = account.arn("events", f"rule/{settings.event_rule}")
     current = _notification_configuration(settings.bucket)
-    fanned = fan_out or any(
+    through_topic = any(
         entry.own and entry.kind == n.TOPICS and entry.destination == topic_arn
         for entry in n.entries(current)
     )
-    topic = topic_arn if fanned else None
+    rule = _rule(settings.event_rule)
     plan = Plan()
-    _plan_queues(plan, settings, account, topic)
+    plan.problems += n.ways_refused(
+        asked[0] if asked else None, topic_arn if through_topic else None, rule_arn if rule else None
+    )
+    # The way out asked for, else the one an earlier run took; ways_refused says when not both.
+    topic = topic_arn if fan_out or (through_topic and not via_eventbridge) else None
+    bridge = rule_arn if via_eventbridge or (rule is not None and not asked and not through_topic) else None
+    _plan_queues(plan, settings, account, topic, bridge)
     if settings.bucket not in {b["Name"] for b in client("s3").list_buckets().get("Buckets", [])}:
         plan.change(
             f"create S3 bucket {settings.bucket}", lambda: client("s3").create_bucket(Bucket=settings.bucket)
         )
-    _plan_notifications(plan, settings, account, current, topic, retire_legacy_triggers)
+    if bridge:
+        _plan_rule(plan, settings, account, rule)
+        _plan_bridge(plan, settings, current)
+    else:
+        _plan_notifications(plan, settings, account, current, topic, retire_legacy_triggers)
     needs = _tables(settings)
     for table, table_needs in needs:
         _plan_table(plan, table, table_needs)
@@ -138,6 +169,7 @@ def provision(
         event_queue=settings.event_queue,
         datastream_queue=settings.datastream_queue,
         topic=topic,
+        rule=bridge,
         tables=tuple(table for table, _ in needs),
         changes=tuple(description for description, _ in plan.changes),
         kept=tuple(plan.kept),
@@ -175,7 +207,9 @@ def _account() -> Account:
 # --- queues -------------------------------------------------------------------------------------
 
 
-def _plan_queues(plan: Plan, settings: Settings, account: Account, topic_arn: str | None) -> None:
+def _plan_queues(
+    plan: Plan, settings: Settings, account: Account, topic_arn: str | None, rule_arn: str | None
+) -> None:
     for name in (settings.event_dead_letter_queue, settings.event_queue, settings.datastream_queue):
         if _queue_url(name) is None:
             plan.change(f"create SQS queue {name}", partial(client("sqs").create_queue, QueueName=name))
@@ -192,6 +226,10 @@ def _plan_queues(plan: Plan, settings: Settings, account: Account, topic_arn: st
     if topic_arn:
         senders.append(
             n.delivery_statement(TOPIC_SENDS, "sns.amazonaws.com", "sqs:SendMessage", queue_arn, topic_arn)
+        )
+    if rule_arn:
+        senders.append(
+            n.delivery_statement(RULE_SENDS, "events.amazonaws.com", "sqs:SendMessage", queue_arn, rule_arn)
         )
     redrive = {
         "deadLetterTargetArn": account.arn("sqs", settings.event_dead_letter_queue),
@@ -337,13 +375,69 @@ def _overlap_refusal(settings: Settings, entries: Sequence[str]) -> str:
         f"these entries of S3 bucket {settings.bucket} overlap photon_archive's "
         f"({', '.join(n.OWN_EVENTS)} on {', '.join(p + '/*' for p in settings.watched_prefixes)}):"
         f"{listed}\n  Ways out:"
-        f"\n    --fan-out: the bucket sends to SNS topic {settings.event_topic}, which feeds the event queue "
-        "and each of these, filtered to what its trigger matched. A Lambda then receives the S3 event "
-        "inside an SNS notification (Records[0].Sns.Message), which its handler must unwrap; the legacy "
-        "handlers read Records[0].s3 directly (ptr_data's lambda_service/insert_data.py)."
-        "\n    --retire-legacy-triggers: remove these events from these entries; photon_archive does "
-        "their work from then on."
+        f"\n    {n.VIA_EVENTBRIDGE}: these entries stay exactly as they are. The bucket also sends its "
+        f"events to EventBridge, which S3 checks against no entry, and EventBridge rule "
+        f"{settings.event_rule} sends the watched prefixes' creations and removals to the event queue. "
+        "Nothing of the old system changes."
+        f"\n    {n.FAN_OUT}: the bucket sends to SNS topic {settings.event_topic}, which feeds the event "
+        "queue and each of these, filtered to what its trigger matched. A Lambda then receives the S3 "
+        "event inside an SNS notification (Records[0].Sns.Message), which its handler must unwrap; the "
+        "legacy handlers read Records[0].s3 directly (ptr_data's lambda_service/insert_data.py)."
+        f"\n    {n.RETIRE}: remove these events from these entries; photon_archive does their work "
+        "from then on."
     )
+
+
+def _rule(name: str) -> dict[str, Any] | None:
+    events = client("events")
+    try:
+        return dict(events.describe_rule(Name=name))
+    except events.exceptions.ResourceNotFoundException:
+        return None
+
+
+def _plan_rule(plan: Plan, settings: Settings, account: Account, rule: dict[str, Any] | None) -> None:
+    """The rule on the default bus, enabled, with the pattern for the watched prefixes and the event
+    queue among its targets; other targets of it are kept."""
+    events, name = client("events"), settings.event_rule
+    pattern = json.dumps(n.event_pattern(settings.bucket, settings.watched_prefixes))
+    if rule is None or not _same_value(rule.get("EventPattern"), pattern) or rule.get("State") != "ENABLED":
+        plan.change(
+            f"{'create' if rule is None else 'set'} EventBridge rule {name} on the default event bus, "
+            f"enabled, with EventPattern {pattern}",
+            partial(
+                events.put_rule,
+                Name=name,
+                EventPattern=pattern,
+                State="ENABLED",
+                Description=f"photon_archive: {settings.bucket}'s object events for its event queue",
+            ),
+        )
+    queue_arn = account.arn("sqs", settings.event_queue)
+    targets = {} if rule is None else dict(_targets(name))
+    if targets.get(RULE_TARGET) != queue_arn:
+        plan.change(
+            f"send the events of EventBridge rule {name} to the event queue {settings.event_queue}",
+            partial(events.put_targets, Rule=name, Targets=[{"Id": RULE_TARGET, "Arn": queue_arn}]),
+        )
+
+
+def _targets(rule: str) -> Iterator[tuple[str, str]]:
+    for page in client("events").get_paginator("list_targets_by_rule").paginate(Rule=rule):
+        for target in page.get("Targets", []):
+            yield target["Id"], target["Arn"]
+
+
+def _plan_bridge(plan: Plan, settings: Settings, current: dict[str, Any]) -> None:
+    after = n.bridged(current)
+    plan.kept += [entry.describe() for entry in n.entries(after) if not entry.own]
+    if not n.same(current, after):
+        plan.change(
+            "\n  ".join(
+                [f"set the notifications of S3 bucket {settings.bucket}:", *n.differences(current, after)]
+            ),
+            lambda: _put_notifications(settings.bucket, after),
+        )
 
 
 def _plan_topic(

@@ -32,10 +32,10 @@ def function_arn(name: str) -> str:
 
 def everything() -> dict[str, Any]:
     """All there is on the emulator, read back: buckets and their notifications, queues and their
-    attributes, topics, their attributes and subscriptions, functions and their policies, tables,
-    their keys and TTL."""
+    attributes, topics, their attributes and subscriptions, functions and their policies,
+    EventBridge rules and their targets, tables, their keys and TTL."""
     s3, sqs, sns = client("s3"), client("sqs"), client("sns")
-    awslambda, dynamodb = client("lambda"), client("dynamodb")
+    awslambda, dynamodb, events = client("lambda"), client("dynamodb"), client("events")
     state: dict[str, Any] = {}
     for bucket in s3.list_buckets().get("Buckets", []):
         configuration = s3.get_bucket_notification_configuration(Bucket=bucket["Name"])
@@ -63,6 +63,11 @@ def everything() -> dict[str, Any]:
             )["Policy"]
         except awslambda.exceptions.ResourceNotFoundException:
             state[f"function {function['FunctionName']}"] = None
+    for rule in events.list_rules().get("Rules", []):
+        state[f"rule {rule['Arn']}"] = {
+            "rule": rule,
+            "targets": events.list_targets_by_rule(Rule=rule["Name"])["Targets"],
+        }
     for table in dynamodb.list_tables()["TableNames"]:
         description = dynamodb.describe_table(TableName=table)["Table"]
         state[f"table {table}"] = {

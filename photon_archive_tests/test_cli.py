@@ -64,3 +64,26 @@ def test_provision_beside_the_legacy_triggers_refuses_then_takes_a_way_out_when_
     assert "retired legacy triggers:" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["provision", "--fan-out", "--retire-legacy-triggers"])
+
+
+def test_provision_via_eventbridge_keeps_the_legacy_triggers_and_is_one_way_out_of_three(
+    emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emulator.reset()
+    settings = Settings(state_dir=str(tmp_path / "state"))
+    make_legacy_account(settings)
+    s3 = client("s3")
+    triggers = s3.get_bucket_notification_configuration(Bucket=settings.bucket)[
+        "LambdaFunctionConfigurations"
+    ]
+
+    assert main(["provision", "--via-eventbridge"]) == 0
+
+    report = capsys.readouterr().out
+    assert f"create EventBridge rule {settings.event_rule}" in report
+    configuration = s3.get_bucket_notification_configuration(Bucket=settings.bucket)
+    assert configuration["LambdaFunctionConfigurations"] == triggers
+    assert configuration["EventBridgeConfiguration"] == {}
+    for other in ("--fan-out", "--retire-legacy-triggers"):
+        with pytest.raises(SystemExit):
+            main(["provision", "--via-eventbridge", other])

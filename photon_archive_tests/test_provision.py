@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from dagster import instance_for_test
 
 from photon_archive.aws.clients import client
+from photon_archive.catalog.schema import upgrade
 from photon_archive.errors import Misconfigured
 from photon_archive.events import parse_event_message
-from photon_archive.provision import provision
+from photon_archive.provision import RULE_SENDS, RULE_TARGET, provision
 from photon_archive.settings import Settings
+from photon_archive_tests.archive import Archive
 from photon_archive_tests.legacy_account import (
     DOWNLOADS_QUEUE,
     LEGACY_FUNCTIONS,
@@ -27,6 +31,7 @@ from photon_archive_tests.legacy_account import (
     make_legacy_account,
     make_table,
 )
+from photon_archive_tests.sensors.ticks import event_queue_tick, requested_objects
 from photon_archive_workshop.emulator import Emulator
 
 
@@ -169,7 +174,13 @@ def test_the_legacy_triggers_in_the_way_are_reported_and_nothing_changes(legacy:
             in message
         )
     assert DOWNLOADS_QUEUE not in message
-    assert "--fan-out" in message and "--retire-legacy-triggers" in message
+    # The way out that changes nothing of the old system comes first.
+    ways = [
+        message.index(f"\n    {way}: ")
+        for way in ("--via-eventbridge", "--fan-out", "--retire-legacy-triggers")
+    ]
+    assert ways == sorted(ways)
+    assert "these entries stay exactly as they are" in message
     assert everything() == before
 
 
@@ -371,6 +382,151 @@ def test_provisioning_keeps_every_configuration_it_did_not_make(legacy: Settings
     assert {identifier for identifier in after if identifier.startswith("photon-archive")} == {
         f"photon-archive-object-events-{prefix}" for prefix in legacy.watched_prefixes
     }
+
+
+# --- through EventBridge --------------------------------------------------------------------------
+
+DATA_KEY = "data/sro-kb001ms-20261124-00000001-EX00.txt"
+
+
+def _rule_arn(settings: Settings) -> str:
+    return arn("events", f"rule/{settings.event_rule}")
+
+
+def _queue_policy(settings: Settings) -> dict[str, Any]:
+    attributes = client("sqs").get_queue_attributes(
+        QueueUrl=_queue_url(settings.event_queue), AttributeNames=["Policy"]
+    )["Attributes"]
+    return dict(json.loads(attributes["Policy"]))
+
+
+def test_via_eventbridge_keeps_every_trigger_and_sends_the_watched_prefixes_to_the_event_queue(
+    legacy: Settings,
+) -> None:
+    before = everything()
+    theirs = _notifications(legacy)
+
+    bridged = provision(legacy, via_eventbridge=True)
+
+    assert bridged.rule == _rule_arn(legacy) and bridged.topic is None
+    configuration = _notifications(legacy)
+    assert configuration == {**theirs, "EventBridgeConfiguration": {}}
+    after = everything()
+    # The functions, their permissions, the other queue: as they were. The bucket gained the switch,
+    # two tables their TTL; the event queues and the rule are new.
+    changed = {name for name in before if after[name] != before[name]}
+    assert changed == {f"bucket {legacy.bucket}", "table info-images", "table recent-uploads-log"}
+    assert {name.rpartition("/")[2] for name in after if name not in before} == {
+        legacy.event_queue,
+        legacy.event_dead_letter_queue,
+        legacy.event_rule,
+    }
+    rule = after[f"rule {_rule_arn(legacy)}"]
+    assert rule["rule"]["State"] == "ENABLED" and rule["rule"]["EventBusName"] == "default"
+    assert json.loads(rule["rule"]["EventPattern"])["detail"]["object"]["key"] == [
+        {"prefix": f"{prefix}/"} for prefix in legacy.watched_prefixes
+    ]
+    assert rule["targets"] == [{"Id": RULE_TARGET, "Arn": arn("sqs", legacy.event_queue)}]
+    (sends,) = [s for s in _queue_policy(legacy)["Statement"] if s["Sid"] == RULE_SENDS]
+    assert sends["Principal"] == {"Service": "events.amazonaws.com"}
+    assert sends["Action"] == "sqs:SendMessage" and sends["Resource"] == arn("sqs", legacy.event_queue)
+    assert sends["Condition"] == {"ArnLike": {"aws:SourceArn": _rule_arn(legacy)}}
+    assert len(bridged.kept) == 3 and "nothing to change" not in bridged.report()
+    assert f"rule {_rule_arn(legacy)} to the event queue" in bridged.report()
+
+
+def test_an_upload_under_a_watched_prefix_reaches_the_sensor_through_eventbridge_and_others_do_not(
+    legacy: Settings, postgres_url: str
+) -> None:
+    provision(legacy, via_eventbridge=True)
+    _drain(_queue_url(legacy.event_queue))
+    s3 = client("s3")
+    s3.put_object(Bucket=legacy.bucket, Key=DATA_KEY, Body=b"header")
+    s3.put_object(Bucket=legacy.bucket, Key="test/sro-kb001ms-20261124-00000001-EX00.txt", Body=b"x")
+    s3.put_object(Bucket=legacy.bucket, Key="downloads/sro-kb001ms-20261124.zip", Body=b"x")
+    upgrade(postgres_url)
+
+    with instance_for_test() as instance:
+        archive = Archive(replace(legacy, database_url=postgres_url), instance)
+        created = requested_objects(event_queue_tick(archive))
+        ledger = archive.ledger(DATA_KEY)
+        s3.delete_object(Bucket=legacy.bucket, Key=DATA_KEY)
+        removed = requested_objects(event_queue_tick(archive))
+
+    assert [(o["key"], o["event"], o["size"], bool(o["etag"])) for o in created] == [
+        (DATA_KEY, "created", 6, True)
+    ]
+    assert ledger["state"] == "queued"
+    assert [(o["key"], o["event"]) for o in removed] == [(DATA_KEY, "removed")]
+    assert _drain(_queue_url(legacy.event_queue)) == []  # both messages deleted once queued
+    assert _drain(_queue_url(legacy.event_dead_letter_queue)) == []
+
+
+def test_a_dry_run_via_eventbridge_prints_every_change_and_changes_nothing(legacy: Settings) -> None:
+    before = everything()
+
+    planned = provision(legacy, via_eventbridge=True, dry_run=True)
+
+    assert everything() == before
+    report = planned.report()
+    assert f"create EventBridge rule {legacy.event_rule} on the default event bus, enabled" in report
+    assert f"send the events of EventBridge rule {legacy.event_rule} to the event queue" in report
+    assert f"set Policy, RedrivePolicy, MessageRetentionPeriod of SQS queue {legacy.event_queue}" in report
+    assert "+ EventBridge: every event of the bucket to the default event bus" in report
+    assert f"  Lambda function {function_arn('insert_data')} (Id 'legacy-insert_data')" in report
+    assert "- Lambda function" not in report and "photon-archive-object-events-data" not in report
+    assert report.endswith("dry run: nothing was changed")
+
+
+def test_provisioning_again_after_going_via_eventbridge_changes_nothing(legacy: Settings) -> None:
+    provision(legacy, via_eventbridge=True)
+    before = everything()
+
+    again, plain = provision(legacy, via_eventbridge=True), provision(legacy)
+
+    assert again.changes == plain.changes == ()
+    assert plain.rule == _rule_arn(legacy)  # a later run keeps the way out
+    assert everything() == before
+
+
+def test_via_eventbridge_replaces_only_photon_archives_own_queue_entries(aws_settings: Settings) -> None:
+    settings = aws_settings  # provisioned plainly: its own queue entries, one per prefix
+    s3 = client("s3")
+    theirs = {
+        "Id": "downloads-removed",
+        "QueueArn": arn("sqs", DOWNLOADS_QUEUE),
+        "Events": ["s3:ObjectRemoved:*"],
+        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "downloads/"}]}},
+    }
+    client("sqs").create_queue(QueueName=DOWNLOADS_QUEUE)
+    configuration = _notifications(settings)
+    configuration["QueueConfigurations"].append(theirs)
+    s3.put_bucket_notification_configuration(Bucket=settings.bucket, NotificationConfiguration=configuration)
+
+    provision(settings, via_eventbridge=True)
+
+    assert _notifications(settings) == {"QueueConfigurations": [theirs], "EventBridgeConfiguration": {}}
+    url = _queue_url(settings.event_queue)
+    _drain(url)
+    s3.put_object(Bucket=settings.bucket, Key=DATA_KEY, Body=b"header")
+    (body,) = _drain(url)  # once, through the rule: no entry of its own delivers it a second time
+    assert body["detail-type"] == "Object Created" and body["detail"]["object"]["key"] == DATA_KEY
+
+
+def test_a_second_way_out_beside_the_one_in_place_is_refused_and_nothing_changes(legacy: Settings) -> None:
+    provision(legacy, via_eventbridge=True)
+    bridged = everything()
+    with pytest.raises(Misconfigured, match="every event would arrive twice: remove the rule first"):
+        provision(legacy, fan_out=True)
+    assert everything() == bridged
+
+    client("events").remove_targets(Rule=legacy.event_rule, Ids=[RULE_TARGET])
+    client("events").delete_rule(Name=legacy.event_rule)
+    provision(legacy, fan_out=True)
+    fanned = everything()
+    with pytest.raises(Misconfigured, match="with them every event those triggers get"):
+        provision(legacy, via_eventbridge=True)
+    assert everything() == fanned
 
 
 # --- tables ---------------------------------------------------------------------------------------
