@@ -96,7 +96,8 @@ MAINTENANCE = {
 PROVISIONING = re.compile(
     r"^(s3:(Create|Delete)Bucket|s3:Put\w*Configuration|s3:ListAllMyBuckets"
     r"|sqs:(Create|Delete|Purge)Queue|sqs:SetQueueAttributes|sqs:ListQueues"
-    r"|dynamodb:(Create|Delete|Update)Table|dynamodb:UpdateTimeToLive|dynamodb:ListTables)$"
+    r"|dynamodb:(Create|Delete|Update)Table|dynamodb:UpdateTimeToLive|dynamodb:ListTables"
+    r"|events:(Put|Delete)Rule|events:(Put|Remove)Targets)$"
 )
 POISON = "not an S3 event"
 MOTO_CANNOT_TELL = {
