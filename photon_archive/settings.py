@@ -36,6 +36,12 @@ class Settings:
     bucket: str = "photonranch-001"
     event_queue: str = "photonranch-001-object-events"
     event_dead_letter_queue: str = ""
+    # The SNS topic `photon-archive provision --fan-out` puts between the bucket and the event queue,
+    # when another consumer already takes the bucket's events (LEGACY.md).
+    event_topic: str = ""
+    # The EventBridge rule `photon-archive provision --via-eventbridge` makes on the default bus to
+    # send the bucket's object events under the watched prefixes to the event queue.
+    event_rule: str = ""
     stage: str = "dev"
     datastream_queue: str = ""
     info_images_table: str = "info-images"
@@ -76,6 +82,10 @@ class Settings:
             object.__setattr__(self, "database_url", f"sqlite:///{path}")
         if not self.event_dead_letter_queue:
             object.__setattr__(self, "event_dead_letter_queue", f"{self.event_queue}-dead-letter")
+        if not self.event_topic:
+            object.__setattr__(self, "event_topic", f"{self.bucket}-object-events")
+        if not self.event_rule:
+            object.__setattr__(self, "event_rule", f"{self.bucket}-object-events")
         if not self.datastream_queue:
             object.__setattr__(self, "datastream_queue", f"datastreamIncomingQueue-{self.stage}")
 

@@ -17,6 +17,8 @@ from photon_archive.cli import main
 from photon_archive.settings import Settings
 from photon_archive_tests.archive import Archive
 from photon_archive_tests.history import adopt, base_filename, legacy_row, placeholders, upload
+from photon_archive_tests.legacy_account import make_legacy_account
+from photon_archive_workshop.emulator import Emulator
 from photon_archive_workshop.sample import sample_exposures
 
 
@@ -41,8 +43,9 @@ def test_provision_creates_what_is_missing_where_boto3_points(
 
     assert main(["provision"]) == 0
 
-    report = json.loads(capsys.readouterr().out)
-    assert report["bucket"] == aws_settings.bucket
+    report = capsys.readouterr().out
+    assert report.startswith(f"bucket {aws_settings.bucket}, event queue {aws_settings.event_queue}")
+    assert f"changed:\n  create S3 bucket {aws_settings.bucket}\n" in report
     assert aws_settings.bucket in {b["Name"] for b in client("s3").list_buckets()["Buckets"]}
 
 
@@ -87,3 +90,51 @@ def test_baseline_without_an_instance_to_record_it_in_says_so(
     assert main(["baseline"]) == 2
 
     assert "DAGSTER_HOME must name the Dagster instance to record the run in" in capsys.readouterr().err
+
+
+def test_provision_beside_the_legacy_triggers_refuses_then_takes_a_way_out_when_told(
+    emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emulator.reset()
+    settings = Settings(state_dir=str(tmp_path / "state"))
+    make_legacy_account(settings)
+
+    assert main(["provision"]) == 2
+    refusal = capsys.readouterr()
+    assert refusal.out == "" and "provisioning refused, nothing was changed" in refusal.err
+    assert "--fan-out" in refusal.err and "--retire-legacy-triggers" in refusal.err
+
+    assert main(["provision", "--retire-legacy-triggers", "--dry-run"]) == 0
+    dry = capsys.readouterr().out
+    assert "would retire legacy triggers:" in dry and dry.endswith("dry run: nothing was changed\n")
+    assert "LambdaFunctionConfigurations" in client("s3").get_bucket_notification_configuration(
+        Bucket=settings.bucket
+    )
+
+    assert main(["provision", "--retire-legacy-triggers"]) == 0
+    assert "retired legacy triggers:" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["provision", "--fan-out", "--retire-legacy-triggers"])
+
+
+def test_provision_via_eventbridge_keeps_the_legacy_triggers_and_is_one_way_out_of_three(
+    emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emulator.reset()
+    settings = Settings(state_dir=str(tmp_path / "state"))
+    make_legacy_account(settings)
+    s3 = client("s3")
+    triggers = s3.get_bucket_notification_configuration(Bucket=settings.bucket)[
+        "LambdaFunctionConfigurations"
+    ]
+
+    assert main(["provision", "--via-eventbridge"]) == 0
+
+    report = capsys.readouterr().out
+    assert f"create EventBridge rule {settings.event_rule}" in report
+    configuration = s3.get_bucket_notification_configuration(Bucket=settings.bucket)
+    assert configuration["LambdaFunctionConfigurations"] == triggers
+    assert configuration["EventBridgeConfiguration"] == {}
+    for other in ("--fan-out", "--retire-legacy-triggers"):
+        with pytest.raises(SystemExit):
+            main(["provision", "--via-eventbridge", other])

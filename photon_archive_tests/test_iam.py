@@ -96,7 +96,8 @@ MAINTENANCE = {
 PROVISIONING = re.compile(
     r"^(s3:(Create|Delete)Bucket|s3:Put\w*Configuration|s3:ListAllMyBuckets"
     r"|sqs:(Create|Delete|Purge)Queue|sqs:SetQueueAttributes|sqs:ListQueues"
-    r"|dynamodb:(Create|Delete|Update)Table|dynamodb:UpdateTimeToLive|dynamodb:ListTables)$"
+    r"|dynamodb:(Create|Delete|Update)Table|dynamodb:UpdateTimeToLive|dynamodb:ListTables"
+    r"|events:(Put|Delete)Rule|events:(Put|Remove)Targets)$"
 )
 POISON = "not an S3 event"
 MOTO_CANNOT_TELL = {
@@ -183,6 +184,7 @@ def iam_requests(service: str, operation: str, params: dict[str, Any]) -> list[R
             name = params["QueueName"] if action == "GetQueueUrl" else params["QueueUrl"].rpartition("/")[2]
             return [(f"sqs:{action}", f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}")]
     if service == "dynamodb" and operation in (
+        "DescribeTable",
         "GetItem",
         "PutItem",
         "UpdateItem",

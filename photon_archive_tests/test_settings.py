@@ -127,3 +127,15 @@ def test_the_cutover_reaches_the_ingest_in_utc_and_an_unparsable_one_is_refused(
     assert rules["ingest_rules"].settings().reach.announce_since == datetime(2026, 12, 1, 18, tzinfo=UTC)
     with pytest.raises(ValueError, match="PHOTON_ARCHIVE_ANNOUNCE_SINCE must be an ISO 8601 time"):
         Settings.from_env({"PHOTON_ARCHIVE_ANNOUNCE_SINCE": "yesterday"})
+
+
+def test_the_fan_out_topic_is_named_for_the_bucket_unless_given() -> None:
+    assert Settings.from_env({}).event_topic == "photonranch-001-object-events"
+    assert Settings.from_env({"PHOTON_ARCHIVE_BUCKET": "b"}).event_topic == "b-object-events"
+    assert Settings.from_env({"PHOTON_ARCHIVE_EVENT_TOPIC": "t"}).event_topic == "t"
+
+
+def test_the_eventbridge_rule_is_named_for_the_bucket_unless_given() -> None:
+    assert Settings.from_env({}).event_rule == "photonranch-001-object-events"
+    assert Settings.from_env({"PHOTON_ARCHIVE_BUCKET": "b"}).event_rule == "b-object-events"
+    assert Settings.from_env({"PHOTON_ARCHIVE_EVENT_RULE": "r"}).event_rule == "r"

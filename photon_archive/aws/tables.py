@@ -7,6 +7,10 @@ call methods named for what they mean. Every call raises the project's failure c
 Every maintenance delete is conditional on the item still being due, so an item the ingest rewrote
 between the scan and the delete (a new exposure on a channel, a file uploaded again) is left alone,
 and an item already gone is simply not deleted again.
+
+The upload log's key is the one its table declares (its sort key is in no source, LEGACY.md):
+described once per resource, checked against what the items carry (``table_keys.py``), and then
+used by every write and delete.
 """
 
 from __future__ import annotations
@@ -18,15 +22,15 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 from dagster import ConfigurableResource
+from pydantic import PrivateAttr
 
 from photon_archive.aws.clients import client, translated
-from photon_archive.errors import Transient
+from photon_archive.errors import Misconfigured, Transient
 from photon_archive.info_images import READER_PATH_FIELDS, InfoImageFile, metadata_pk
 from photon_archive.naming import Prefix
 from photon_archive.records import ExpirationEntry, UploadLogItem
+from photon_archive.table_keys import UPLOAD_LOG, key_attributes, key_problems
 
-# The attributes that make an upload-log item's key: the one place a delete takes its key from.
-UPLOAD_LOG_KEY = ("site", "filename")
 # The attributes of a channel item that hold the keys of its objects end so.
 PATH_SUFFIX = "_file_path"
 
@@ -36,7 +40,7 @@ class LoggedUpload:
     """A ``recent-uploads-log`` item as the expiry reads it."""
 
     site: str
-    filename: str
+    filename: str  # empty for an item written without one
     expire_timestamp_s: int
     key: dict[str, Any]  # the item's DynamoDB key, as the table's key schema names it
 
@@ -55,26 +59,41 @@ class Tables(ConfigurableResource):  # type: ignore[type-arg]
     info_images: str
     expiration_tracker: str
     upload_log: str
+    _upload_log_key: tuple[str, ...] | None = PrivateAttr(default=None)
+
+    def upload_log_key(self) -> tuple[str, ...]:
+        """The upload log's key attributes, hash key first, as its table declares them: described
+        once per resource, and refused (``Misconfigured``) if the system's items cannot be keyed so."""
+        if self._upload_log_key is None:
+            with translated(_where(self.upload_log)):
+                table = client("dynamodb").describe_table(TableName=self.upload_log)["Table"]
+            problems = key_problems(UPLOAD_LOG, self.upload_log, table)
+            if problems:
+                raise Misconfigured("; ".join(problems))
+            self._upload_log_key = key_attributes(table)
+        return self._upload_log_key
 
     def log_uploads(self, items: Sequence[UploadLogItem]) -> int:
         with translated(_where(self.upload_log)):
             return self._log_uploads(items)
 
     def _log_uploads(self, items: Sequence[UploadLogItem]) -> int:
-        """Write upload-log items 25 to a request (keyed by site and key, so rewrites are harmless)."""
-        unique = {(item.site, item.filename): item for item in items}
-        if not unique:
+        """Write upload-log items 25 to a request, keyed as the table is, so rewrites are harmless.
+
+        Items with the same key (on a table keyed by site and upload second, two files of a site in
+        one second) are one item: the last by upload time and name, whatever order they came in.
+        """
+        if not items:
             return 0
+        key = self.upload_log_key()
+        ordered = sorted(items, key=lambda item: (item.upload_timestamp_s, item.filename))
+        unique = {tuple(getattr(item, name) for name in key): item for item in ordered}
         dynamodb = client("dynamodb")
         requests = [
             {
                 "PutRequest": {
                     "Item": {
-                        "site": {"S": item.site},
-                        "filename": {"S": item.filename},
-                        "upload_timestamp_s": {"N": str(item.upload_timestamp_s)},
-                        "expire_timestamp_s": {"N": str(item.expire_timestamp_s)},
-                        "size_bytes": {"N": str(item.size_bytes)},
+                        name: {kind: str(getattr(item, name))} for name, kind in UPLOAD_LOG.attributes.items()
                     }
                 }
             }
@@ -200,12 +219,16 @@ class Tables(ConfigurableResource):  # type: ignore[type-arg]
     # --- what maintenance deletes -------------------------------------------------------------
 
     def expired_upload_log_items(self, now: datetime) -> Iterator[LoggedUpload]:
-        """Every upload-log item whose ``expire_timestamp_s`` is at or before ``now``."""
-        names = {f"#key{number}": attribute for number, attribute in enumerate(UPLOAD_LOG_KEY)}
-        names["#expires"] = "expire_timestamp_s"
+        """Every upload-log item whose ``expire_timestamp_s`` is at or before ``now``, with its key
+        as the table declares it."""
+        with translated(_where(self.upload_log)):
+            key = self.upload_log_key()
+        wanted = dict.fromkeys((*key, "site", "filename", "expire_timestamp_s"))
+        names = {f"#a{number}": attribute for number, attribute in enumerate(wanted)}
+        expires = next(name for name, attribute in names.items() if attribute == "expire_timestamp_s")
         items = self._scan(
             self.upload_log,
-            FilterExpression="#expires <= :now",
+            FilterExpression=f"{expires} <= :now",
             ProjectionExpression=", ".join(names),
             ExpressionAttributeNames=names,
             ExpressionAttributeValues={":now": _number(_seconds(now))},
@@ -213,9 +236,9 @@ class Tables(ConfigurableResource):  # type: ignore[type-arg]
         for item in items:
             yield LoggedUpload(
                 site=item["site"]["S"],
-                filename=item["filename"]["S"],
+                filename=item.get("filename", {}).get("S", ""),
                 expire_timestamp_s=int(item["expire_timestamp_s"]["N"]),
-                key={attribute: item[attribute] for attribute in UPLOAD_LOG_KEY},
+                key={attribute: item[attribute] for attribute in key},
             )
 
     def delete_upload_log_item_if_expired(self, item: LoggedUpload, now: datetime) -> bool:

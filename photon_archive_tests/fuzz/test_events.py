@@ -1,6 +1,6 @@
-"""Fuzzing the event-message parser: valid S3 notifications with fields removed, retyped, nested
-wrongly or double-encoded, and the text around them cut or spliced; nothing but ``Rejected`` escapes,
-and every event that comes out is well formed."""
+"""Fuzzing the event-message parser: valid S3 notifications (records, or an S3 event as EventBridge
+delivers it) with fields removed, retyped, nested wrongly or double-encoded, and the text around
+them cut or spliced; nothing but ``Rejected`` escapes, and every event that comes out is well formed."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from photon_archive.events import S3Event, parse_event_message
 from photon_archive_tests.fuzz.budget import fuzz, survives
-from photon_archive_tests.test_events import s3_record
+from photon_archive_tests.test_events import bridged_event, s3_record
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -28,7 +28,7 @@ likely_values = st.one_of(
         [
             "ObjectCreated:Put", "s3:ObjectRemoved:Delete", "ObjectCreated:", "s3:", "", "Notification",
             "s3:TestEvent", "2026-11-25T03:04:05.678Z", "2026-13-45T99:00:00Z", "Z", "data%2F", "%ZZ+",
-            -1, 0, 2**63, 10**30, 1.5, True, None, [], {},
+            "aws.s3", "Object Created", "Object Deleted", -1, 0, 2**63, 10**30, 1.5, True, None, [], {},
         ]
     ),
     json_values,
@@ -37,9 +37,16 @@ likely_values = st.one_of(
 
 @st.composite
 def s3_documents(draw: st.DrawFn) -> dict[str, Any]:
-    """A notification as S3 sends it: one or more records, created or removed, maybe a test event."""
-    if draw(st.integers(0, 9)) == 0:
+    """A notification as S3 sends it: one or more records, created or removed, maybe a test event,
+    or one object's event as EventBridge delivers it."""
+    kind = draw(st.integers(0, 9))
+    if kind == 0:
         return {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "photonranch-001"}
+    if kind <= 3:
+        detail_type = draw(st.sampled_from(["Object Created", "Object Deleted", "Object Restore Completed"]))
+        key = draw(st.sampled_from(["data/sro-kb001ms-20261124-00000001-EX00.txt", "allsky/a+b%2B.jpg"]))
+        size = {"size": draw(st.integers(0, 10**9))} if detail_type != "Object Deleted" else {}
+        return bridged_event(key, detail_type, etag="abc", sequencer="0A1B", **size)
     records = []
     for _ in range(draw(st.integers(1, 3))):
         name = draw(st.sampled_from(["ObjectCreated:Put", "s3:ObjectCreated:Copy", "ObjectRemoved:Delete"]))
@@ -155,7 +162,31 @@ def test_any_record_shape_gives_events_or_a_rejection(record: dict) -> None:
 
 
 @fuzz("events")
-@given(st.integers(1, 50_000), st.sampled_from(["[", '{"Records": ', '{"Type": "Notification", "Message": ']))
+@given(
+    st.dictionaries(
+        st.sampled_from(["source", "detail-type", "detail", "time", "x"]),
+        st.one_of(likely_values, st.fixed_dictionaries({"object": json_values, "bucket": json_values})),
+        max_size=5,
+    )
+)
+def test_any_eventbridge_event_shape_gives_events_or_a_rejection(event: dict) -> None:
+    event.setdefault("detail-type", "Object Created")
+    parses_or_is_rejected(json.dumps(event))
+    parses_or_is_rejected(json.dumps({**event, "source": "aws.s3"}))
+
+
+@fuzz("events")
+@given(
+    st.integers(1, 50_000),
+    st.sampled_from(
+        [
+            "[",
+            '{"Records": ',
+            '{"Type": "Notification", "Message": ',
+            '{"source": "aws.s3", "detail-type": "Object Created", "detail": ',
+        ]
+    ),
+)
 def test_deeply_nested_messages_are_rejected_not_crashed(depth: int, opening: str) -> None:
     parses_or_is_rejected(opening * depth)
     parses_or_is_rejected("[" * depth + "]" * depth)

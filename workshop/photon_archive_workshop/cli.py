@@ -164,7 +164,7 @@ def run_dev(settings: Settings, port: int, emulator_port: int, exposures: int) -
     return 0
 
 
-def _provision(settings: Settings) -> dict[str, object]:
+def _provision(settings: Settings) -> object:
     from photon_archive.provision import provision
 
     return provision(settings)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Self
 
 LOOPBACK = "127.0.0.1"
+SERVER_MODULE = "photon_archive_workshop.moto_server"  # moto's server, with its departures from AWS put right
 
 # What the emulator accepts; never a real credential.
 EMULATOR_ENVIRONMENT = {
@@ -48,7 +49,7 @@ class Emulator:
 
     def command(self) -> list[str]:
         """The child process that serves the emulator."""
-        return [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(self.port)]
+        return [sys.executable, "-m", SERVER_MODULE, "-H", LOOPBACK, "-p", str(self.port)]
 
     def start(self, timeout_s: float = 30.0) -> Self:
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
