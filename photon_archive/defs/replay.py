@@ -20,7 +20,8 @@ from photon_archive.naming import Prefix
 
 class ReplayConfig(Config):
     """What to re-ingest. Without ``force``, objects the ledger has ingested at their current
-    version are left alone; with it, everything selected is ingested again and thumbnails remade."""
+    version are left alone; with it, everything selected is ingested again and thumbnails remade
+    (beside the old system, the dual deployment writes none)."""
 
     prefix: str = Prefix.DATA.value
     site: str = ""  # every site when empty
@@ -51,7 +52,8 @@ def replay_objects(
         refs = [ref for ref in refs if not already_done(known.get(ref.key), ref)]
     context.log.info(f"replaying {len(refs)} objects under {listing_prefix}")
     settings = ingest_rules.settings()
-    if config.force:
+    # Forced, thumbnails are remade, except where the deployment never writes the bucket.
+    if config.force and settings.reach.thumbnails is not Thumbnails.NEVER:
         settings = replace(settings, reach=replace(settings.reach, thumbnails=Thumbnails.ALWAYS))
     return run_batches(context, refs, Services(bucket, tables, catalog.engine(), settings))
 

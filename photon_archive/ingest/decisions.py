@@ -349,7 +349,9 @@ def examined(
     if parsed is not None:
         source = "txt" if work.header == "txt" else name.kind.value
         contributions[0] = with_header(base, parsed, source, settings.right_ascension_unit)
-    if work.thumbnail:
+    # Written, or there already: the thumbnail exists. An ingest that never writes one cannot say;
+    # the thumbnail's own object sets the flag when it is ingested.
+    if work.thumbnail and settings.reach.thumbnails is not Thumbnails.NEVER:
         contributions.append(replace(base, flag="jpg_small_exists"))
     warnings = "; ".join(parsed.warnings) if parsed is not None else ""
     return Outcome(

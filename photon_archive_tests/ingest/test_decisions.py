@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import itertools
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from random import Random
@@ -266,6 +267,16 @@ def test_a_13_jpg_plans_no_thumbnail_and_sets_only_its_medium_flag() -> None:
     assert not work.thumbnail
     outcome = decisions.examined(work, None, False, SETTINGS)
     assert [c.flag for c in outcome.contributions] == ["jpg_medium_exists"]
+
+
+def test_a_medium_jpg_claims_its_thumbnail_unless_the_ingest_never_writes_one() -> None:
+    key = f"{BASE}-EX10.jpg"
+    (work,) = decisions.plan([(parse_key(key), info(key))], set(), {key}, {})
+    claimed = decisions.examined(work, None, True, SETTINGS)
+    assert [c.flag for c in claimed.contributions] == ["jpg_medium_exists", "jpg_small_exists"]
+    beside = replace(SETTINGS, reach=Reach(announce=False, shared_tables=False, thumbnails=Thumbnails.NEVER))
+    unclaimed = decisions.examined(work, None, False, beside)
+    assert [c.flag for c in unclaimed.contributions] == ["jpg_medium_exists"]
 
 
 # --------------------------------------------------------------------------------------------------

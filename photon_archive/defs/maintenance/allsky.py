@@ -10,7 +10,12 @@ from dagster import OpExecutionContext, Output, ResourceParam
 
 from photon_archive.aws.bucket import Bucket
 from photon_archive.catalog.resource import Catalog
-from photon_archive.defs.maintenance.config import MaintenanceConfig, deletions_output, scheduled_job
+from photon_archive.defs.maintenance.config import (
+    MaintenanceConfig,
+    deletions_output,
+    refuse_beside_legacy,
+    scheduled_job,
+)
 from photon_archive.defs.policies import contract_op
 from photon_archive.defs.resources import Retention
 from photon_archive.maintenance.exposures import aged_exposures, delete_exposure
@@ -29,6 +34,7 @@ def delete_old_allsky(
     retention: ResourceParam[Retention],
 ) -> Output[Deletions]:
     """Objects and ``allsky_images`` row of every all-sky exposure past the retention."""
+    refuse_beside_legacy(context, retention)
     now = config.moment()
     lifetime = retention.allsky_retention_seconds()
     report = Deletions(config.dry_run)

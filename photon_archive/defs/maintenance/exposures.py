@@ -8,7 +8,12 @@ from dagster import OpExecutionContext, Output, ResourceParam
 from photon_archive.aws.bucket import Bucket
 from photon_archive.aws.tables import Tables
 from photon_archive.catalog.resource import Catalog
-from photon_archive.defs.maintenance.config import MaintenanceConfig, deletions_output, scheduled_job
+from photon_archive.defs.maintenance.config import (
+    MaintenanceConfig,
+    deletions_output,
+    refuse_beside_legacy,
+    scheduled_job,
+)
 from photon_archive.defs.policies import contract_op
 from photon_archive.defs.resources import Retention
 from photon_archive.maintenance.exposures import delete_exposure, due_exposures
@@ -25,6 +30,7 @@ def delete_expired_exposures(
     retention: ResourceParam[Retention],
 ) -> Output[Deletions]:
     """Objects, catalog row and tracker entry of every expired exposure, in that order."""
+    refuse_beside_legacy(context, retention)
     now = config.moment()
     report = Deletions(config.dry_run)
     for exposure in due_exposures(tables, catalog.engine(), retention.rules(), now):
