@@ -22,7 +22,7 @@ class Catalog(ConfigurableResource):  # type: ignore[type-arg]
 
 class LegacyCatalog(ConfigurableResource):  # type: ignore[type-arg]
     """The old system's catalog (LEGACY.md: its ``images`` table on RDS PostgreSQL), which
-    photon_archive only ever reads, each read in a read-only transaction (``catalog/legacy.py``)."""
+    photon_archive only ever reads, each read in a read-only transaction (``catalog/side_by_side.py``)."""
 
     database_url: str = ""
 

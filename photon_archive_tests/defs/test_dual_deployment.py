@@ -27,14 +27,6 @@ SHARED_ACCOUNT_JOBS = {
 FAR_FUTURE = "2036-01-01T00:00:00Z"
 
 
-@pytest.fixture
-def dual(archive: Archive, legacy_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Archive:
-    """The archive as the dual deployment runs it: the catalogs' URLs read from the environment."""
-    monkeypatch.setenv("PHOTON_ARCHIVE_DATABASE_URL", archive.settings.database_url)
-    monkeypatch.setenv("PHOTON_ARCHIVE_LEGACY_DATABASE_URL", legacy_database_url)
-    return archive.configured(deployment="dual", legacy_database_url=legacy_database_url)
-
-
 def upload_night(archive: Archive, first_counter: int) -> list[str]:
     """Exposures of every kind that reaches the shared account: a regular one, one that expires (the
     tracker), an info image on channel 2 (the channel items) and an all-sky image."""
