@@ -23,6 +23,7 @@ from photon_archive.maintenance.report import Deletions
 from photon_archive.naming import Prefix
 
 PREFIX = Prefix.ALLSKY
+JOB = "expire_allsky"
 
 
 @contract_op
@@ -34,7 +35,7 @@ def delete_old_allsky(
     retention: ResourceParam[Retention],
 ) -> Output[Deletions]:
     """Objects and ``allsky_images`` row of every all-sky exposure past the retention."""
-    refuse_beside_legacy(context, retention)
+    refuse_beside_legacy(retention, JOB)
     now = config.moment()
     lifetime = retention.allsky_retention_seconds()
     report = Deletions(config.dry_run)
@@ -58,7 +59,7 @@ def delete_old_allsky(
 
 expire_allsky, expire_allsky_schedule = scheduled_job(
     delete_old_allsky,
-    "expire_allsky",
+    JOB,
     "Delete all-sky exposures older than the retention: their objects and allsky_images row.",
     schedule_name="expire_allsky_daily",
     cron="40 3 * * *",

@@ -99,10 +99,10 @@ def refusal_beside_legacy(settings: Settings, job_name: str) -> str | None:
     )
 
 
-def refuse_beside_legacy(context: OpExecutionContext, settings: Settings) -> None:
+def refuse_beside_legacy(settings: Settings, job_name: str) -> None:
     """The first line of a step that deletes from the shared account: fail at once where the
     deployment does not write it."""
-    refusal = refusal_beside_legacy(settings, context.job_name)
+    refusal = refusal_beside_legacy(settings, job_name)
     if refusal:
         raise Failure(refusal, allow_retries=False)
 

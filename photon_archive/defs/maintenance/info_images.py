@@ -28,6 +28,8 @@ from photon_archive.defs.resources import Retention
 from photon_archive.info_images import channel_objects
 from photon_archive.maintenance.report import Deletions
 
+JOB = "expire_info_images"
+
 
 @contract_op
 def delete_expired_info_images(
@@ -37,7 +39,7 @@ def delete_expired_info_images(
     tables: Tables,
     retention: ResourceParam[Retention],
 ) -> Output[Deletions]:
-    refuse_beside_legacy(context, retention)
+    refuse_beside_legacy(retention, JOB)
     now = config.moment()
     report = Deletions(config.dry_run)
     for channel in tables.expired_channels(now):
@@ -60,7 +62,7 @@ def delete_expired_info_images(
 
 expire_info_images, expire_info_images_schedule = scheduled_job(
     delete_expired_info_images,
-    "expire_info_images",
+    JOB,
     "Delete info-image channel items past their expiration_timestamp, and their objects.",
     schedule_name="expire_info_images_hourly",
     cron="20 * * * *",

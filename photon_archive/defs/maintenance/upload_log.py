@@ -24,6 +24,8 @@ from photon_archive.defs.policies import contract_op
 from photon_archive.defs.resources import Retention
 from photon_archive.maintenance.report import Deletions
 
+JOB = "expire_upload_log"
+
 
 @contract_op
 def delete_expired_upload_log_items(
@@ -32,7 +34,7 @@ def delete_expired_upload_log_items(
     tables: Tables,
     retention: ResourceParam[Retention],
 ) -> Output[Deletions]:
-    refuse_beside_legacy(context, retention)
+    refuse_beside_legacy(retention, JOB)
     now = config.moment()
     report = Deletions(config.dry_run)
     for item in tables.expired_upload_log_items(now):
@@ -44,7 +46,7 @@ def delete_expired_upload_log_items(
 
 expire_upload_log, expire_upload_log_schedule = scheduled_job(
     delete_expired_upload_log_items,
-    "expire_upload_log",
+    JOB,
     "Delete recent-uploads-log items past their expire_timestamp_s.",
     schedule_name="expire_upload_log_hourly",
     cron="10 * * * *",
