@@ -52,9 +52,9 @@ def replay_objects(
         refs = [ref for ref in refs if not already_done(known.get(ref.key), ref)]
     context.log.info(f"replaying {len(refs)} objects under {listing_prefix}")
     settings = ingest_rules.settings()
-    # Forced, thumbnails are remade, except where the deployment never writes the bucket.
-    if config.force and settings.reach.thumbnails is not Thumbnails.NEVER:
-        settings = replace(settings, reach=replace(settings.reach, thumbnails=Thumbnails.ALWAYS))
+    if config.force:
+        forced = replace(settings.reach, thumbnails=Thumbnails.ALWAYS)
+        settings = replace(settings, reach=forced.within(settings.reach))
     return run_batches(context, refs, Services(bucket, tables, catalog.engine(), settings))
 
 
