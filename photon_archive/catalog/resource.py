@@ -5,6 +5,7 @@ from __future__ import annotations
 from dagster import ConfigurableResource
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from photon_archive.catalog.engine import engine_for
 from photon_archive.errors import Misconfigured
@@ -30,7 +31,12 @@ class LegacyCatalog(ConfigurableResource):  # type: ignore[type-arg]
         variable = ENVIRONMENT["legacy_database_url"]
         if not self.database_url:
             raise Misconfigured(f"{variable} is not set: it names the old system's catalog, to be read")
-        backend = make_url(self.database_url).get_backend_name()
+        try:
+            backend = make_url(self.database_url).get_backend_name()
+        except ArgumentError:
+            raise Misconfigured(
+                f"{variable} is not a database URL such as postgresql://user@host/db"
+            ) from None
         if backend != "postgresql":
             raise Misconfigured(
                 f"{variable} names a {backend} database; the old system's catalog is PostgreSQL, "

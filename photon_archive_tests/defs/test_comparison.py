@@ -130,6 +130,10 @@ def test_a_legacy_catalog_that_cannot_be_compared_fails_at_once_saying_why(
 ) -> None:
     unset = failure_message(compare(archive, raise_on_error=False))
     assert "PHOTON_ARCHIVE_LEGACY_DATABASE_URL is not set" in unset
+    garbled = archive.configured(legacy_database_url="rds.example/photonranch")
+    assert "PHOTON_ARCHIVE_LEGACY_DATABASE_URL is not a database URL" in failure_message(
+        compare(garbled, raise_on_error=False)
+    )
     sqlite = archive.configured(legacy_database_url="sqlite:///legacy.sqlite")
     assert "names a sqlite database; the old system's catalog is PostgreSQL" in failure_message(
         compare(sqlite, raise_on_error=False)
