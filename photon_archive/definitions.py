@@ -1,15 +1,15 @@
 """The one place that wires photon_archive together for Dagster (the module ``workspace.yaml`` names).
 
 The Dagster objects are whatever ``photon_archive.defs`` holds, found the ``dg`` way; the resources
-are built from one ``Settings`` and chosen by deployment (``PHOTON_ARCHIVE_DEPLOYMENT``) in
+are built from one ``Settings`` and chosen by its deployment (``PHOTON_ARCHIVE_DEPLOYMENT``) in
 ``defs/resources.py``: ``local`` runs on the embedded stack with the SQLite catalog as its default,
-``aws`` requires ``PHOTON_ARCHIVE_DATABASE_URL``. Both reach AWS through boto3's standard chain
-(``AWS_ENDPOINT_URL`` names the emulator locally).
+``aws`` requires ``PHOTON_ARCHIVE_DATABASE_URL``, ``dual`` is ``aws`` beside the old system, writing
+its own catalog and nothing the old system's readers see. All reach AWS through boto3's standard
+chain (``AWS_ENDPOINT_URL`` names the emulator locally).
 """
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from pathlib import Path
 
@@ -36,13 +36,13 @@ def defs_folder() -> Definitions:
     return ComponentTree.from_module(defs_module=photon_archive.defs, project_root=PROJECT_ROOT).build_defs()
 
 
-def build_definitions(settings: Settings, deployment: str = "local") -> Definitions:
-    return Definitions.merge(defs_folder(), Definitions(resources=resources_for(settings, deployment)))
+def build_definitions(settings: Settings) -> Definitions:
+    return Definitions.merge(defs_folder(), Definitions(resources=resources_for(settings)))
 
 
 def definitions_from_env() -> Definitions:
-    """The definitions for the settings and the deployment the environment names now."""
-    return build_definitions(Settings.from_env(), os.environ.get("PHOTON_ARCHIVE_DEPLOYMENT", "local"))
+    """The definitions for the settings (the deployment among them) the environment names now."""
+    return build_definitions(Settings.from_env())
 
 
 defs = definitions_from_env()

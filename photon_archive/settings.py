@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
 
 from photon_archive.events import MAX_MESSAGE_BYTES
 from photon_archive.headers import DEFAULT_LIMITS, DEFAULT_RIGHT_ASCENSION_UNIT, RIGHT_ASCENSION_UNITS
@@ -24,6 +25,10 @@ from photon_archive.retention import DEFAULT_EXPIRATION_RULES
 from photon_archive.thumbnails import DEFAULT_HEIGHT, DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
 
 DEFAULT_STATE_DIR = ".photon_archive"
+# How the system is deployed: ``local`` (the embedded stack), ``aws`` (the production account, the
+# catalog's URL read at launch) or ``dual`` (``aws`` run beside the old system on the same account,
+# writing its own catalog and nothing the old system's readers see).
+DEPLOYMENTS = ("local", "aws", "dual")
 Extended = TypeVar("Extended", bound="Settings")
 
 
@@ -31,8 +36,12 @@ Extended = TypeVar("Extended", bound="Settings")
 class Settings:
     """Every setting, read from its environment variable in ``ENVIRONMENT``."""
 
+    deployment: str = "local"
     state_dir: str = DEFAULT_STATE_DIR
     database_url: str = ""
+    # The old system's catalog (its RDS PostgreSQL), only ever read: by compare_with_legacy, and by
+    # the dual deployment's check that its own catalog is another database.
+    legacy_database_url: str = ""
     bucket: str = "photonranch-001"
     event_queue: str = "photonranch-001-object-events"
     event_dead_letter_queue: str = ""
@@ -71,6 +80,11 @@ class Settings:
     max_event_message_bytes: int = MAX_MESSAGE_BYTES
 
     def __post_init__(self) -> None:
+        if self.deployment not in DEPLOYMENTS:
+            raise ValueError(
+                f"{ENVIRONMENT['deployment']} must be one of {', '.join(DEPLOYMENTS)}, "
+                f"not {self.deployment!r}"
+            )
         if self.right_ascension_unit not in RIGHT_ASCENSION_UNITS:
             raise ValueError(
                 f"{ENVIRONMENT['right_ascension_unit']} must be one of {', '.join(RIGHT_ASCENSION_UNITS)}, "
@@ -80,6 +94,8 @@ class Settings:
         if not self.database_url:
             path = Path(self.state_dir).resolve() / "catalog.sqlite"
             object.__setattr__(self, "database_url", f"sqlite:///{path}")
+        if self.deployment == "dual":
+            self._check_beside_legacy()
         if not self.event_dead_letter_queue:
             object.__setattr__(self, "event_dead_letter_queue", f"{self.event_queue}-dead-letter")
         if not self.event_topic:
@@ -88,6 +104,26 @@ class Settings:
             object.__setattr__(self, "event_rule", f"{self.bucket}-object-events")
         if not self.datastream_queue:
             object.__setattr__(self, "datastream_queue", f"datastreamIncomingQueue-{self.stage}")
+
+    @property
+    def writes_shared_account(self) -> bool:
+        """Whether this deployment writes what the old system's readers see: datastream messages,
+        the three DynamoDB tables, objects in the bucket. The dual deployment never does."""
+        return self.deployment != "dual"
+
+    def _check_beside_legacy(self) -> None:
+        """The dual deployment runs beside the old system: it must know the old catalog, and keep
+        its own catalog in another database."""
+        ours, legacy = ENVIRONMENT["database_url"], ENVIRONMENT["legacy_database_url"]
+        if not self.legacy_database_url:
+            raise ValueError(
+                f"the dual deployment needs {legacy}, the old system's catalog, to make sure {ours} is not it"
+            )
+        if same_database(self.database_url, self.legacy_database_url):
+            raise ValueError(
+                f"the dual deployment must write its own catalog, but {ours} names the old system's "
+                f"catalog ({legacy}): give photon_archive a database of its own"
+            )
 
     def announced_from(self) -> datetime | None:
         """``announce_since`` as an aware UTC instant, None when unset."""
@@ -128,6 +164,24 @@ class Settings:
         """These settings as ``kind``, a class that extends them; its own fields keep their defaults."""
         values: dict[str, Any] = {setting.name: getattr(self, setting.name) for setting in fields(Settings)}
         return kind(**values)
+
+
+def same_database(first: str, second: str) -> bool:
+    """Whether two database URLs name the same database, whatever driver, user or password each
+    gives: the same kind of server, host, port and database name."""
+    return _database_identity(first) == _database_identity(second)
+
+
+def _database_identity(url: str) -> tuple[str, str, int | None, str]:
+    parts = urlsplit(url)
+    backend = parts.scheme.partition("+")[0].lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if backend.startswith("postgres"):
+        backend, port = "postgresql", port or 5432
+    return backend, (parts.hostname or "").lower(), port, unquote(parts.path.lstrip("/"))
 
 
 ENVIRONMENT: dict[str, str] = {

@@ -141,6 +141,17 @@ def postgres_url(postgres_admin_url: URL) -> Iterator[str]:
         drop_database(postgres_admin_url, name)
 
 
+@pytest.fixture
+def legacy_database_url(postgres_admin_url: URL) -> Iterator[str]:
+    """Another new, empty PostgreSQL database, to hold the old system's catalog; dropped afterwards."""
+    name = f"photon_archive_legacy_{uuid.uuid4().hex[:12]}"
+    url = create_database(postgres_admin_url, name)
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        drop_database(postgres_admin_url, name)
+
+
 @pytest.fixture(params=["postgresql", "sqlite"])
 def catalog_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty catalog database: each test using it runs once on PostgreSQL and once on SQLite."""

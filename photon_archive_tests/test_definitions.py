@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from dagster import ComponentTree, Definitions, load_from_defs_folder
 
 import photon_archive.defs
 from photon_archive.definitions import PROJECT_ROOT, build_definitions
-from photon_archive.settings import Settings
+from photon_archive.settings import DEPLOYMENTS, Settings
 
 
 def _names(definitions: Definitions) -> dict[str, set[str]]:
@@ -29,3 +30,18 @@ def test_an_installed_copy_loads_the_same_objects_as_the_project_config_names() 
     assert _names(installed) == _names(from_config)
     assert {"ingest", "replay", "asset_checks"} <= _names(from_config)["jobs"]
     assert _names(from_config)["sensors"] == {"s3_event_queue", "s3_prefix_scan"}
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_every_deployment_loads_every_job_with_its_resources(deployment: str) -> None:
+    settings = Settings(
+        deployment=deployment,
+        database_url="postgresql://archive@db/photon_archive",
+        legacy_database_url="postgresql://reader@rds/photonranch",
+    )
+    definitions = build_definitions(settings)
+    provided = {"io_manager", *(definitions.resources or {})}
+    for job in definitions.get_repository_def().get_all_jobs():
+        assert job.required_resource_keys <= provided, job.name
+    compare = definitions.resolve_job_def("compare_with_legacy")
+    assert {"catalog", "legacy_catalog"} <= compare.required_resource_keys

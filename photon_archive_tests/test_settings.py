@@ -1,9 +1,11 @@
 from datetime import UTC, datetime
 
 import pytest
+from dagster import EnvVar
 
 from photon_archive.defs.resources import resources_for
 from photon_archive.headers import HeaderLimits
+from photon_archive.ingest.decisions import Reach, Thumbnails
 from photon_archive.settings import ENVIRONMENT, Settings
 
 
@@ -86,6 +88,8 @@ def test_every_setting_is_read_from_its_environment_variable() -> None:
         "PHOTON_ARCHIVE_MAX_EVENT_MESSAGE_BYTES": "6000",
         "PHOTON_ARCHIVE_RIGHT_ASCENSION_UNIT": "degrees",
         "PHOTON_ARCHIVE_ANNOUNCE_SINCE": "2026-12-01T18:00:00-07:00",
+        "PHOTON_ARCHIVE_DEPLOYMENT": "dual",
+        "PHOTON_ARCHIVE_LEGACY_DATABASE_URL": "postgresql://reader@rds/photonranch",
     }
     settings = Settings.from_env(environ)
     assert settings.database_url == "postgresql://archive@db/photon"
@@ -107,6 +111,10 @@ def test_every_setting_is_read_from_its_environment_variable() -> None:
     assert (settings.max_image_pixels, settings.max_event_message_bytes) == (5000, 6000)
     assert settings.right_ascension_unit == "degrees"
     assert settings.announced_from() == datetime(2026, 12, 2, 1, tzinfo=UTC)
+    assert (settings.deployment, settings.legacy_database_url) == (
+        "dual",
+        "postgresql://reader@rds/photonranch",
+    )
     assert set(ENVIRONMENT) == set(Settings.__dataclass_fields__)
 
 
@@ -139,3 +147,73 @@ def test_the_eventbridge_rule_is_named_for_the_bucket_unless_given() -> None:
     assert Settings.from_env({}).event_rule == "photonranch-001-object-events"
     assert Settings.from_env({"PHOTON_ARCHIVE_BUCKET": "b"}).event_rule == "b-object-events"
     assert Settings.from_env({"PHOTON_ARCHIVE_EVENT_RULE": "r"}).event_rule == "r"
+
+
+def test_an_unknown_deployment_is_refused_naming_the_variable() -> None:
+    with pytest.raises(
+        ValueError, match="PHOTON_ARCHIVE_DEPLOYMENT must be one of local, aws, dual, not 'prod'"
+    ):
+        Settings.from_env({"PHOTON_ARCHIVE_DEPLOYMENT": "prod"})
+
+
+@pytest.mark.parametrize(
+    "ours",
+    [
+        "postgresql://reader:secret@rds.example:5432/photonranch",
+        "postgresql+psycopg2://archive@RDS.example/photonranch",  # another driver, user, case, port
+    ],
+)
+def test_the_dual_deployment_refuses_to_start_on_the_old_systems_catalog(ours: str) -> None:
+    environ = {
+        "PHOTON_ARCHIVE_DEPLOYMENT": "dual",
+        "PHOTON_ARCHIVE_DATABASE_URL": ours,
+        "PHOTON_ARCHIVE_LEGACY_DATABASE_URL": "postgresql://reader:secret@rds.example:5432/photonranch",
+    }
+    with pytest.raises(
+        ValueError,
+        match=(
+            "the dual deployment must write its own catalog, but PHOTON_ARCHIVE_DATABASE_URL names the old "
+            "system's catalog \\(PHOTON_ARCHIVE_LEGACY_DATABASE_URL\\)"
+        ),
+    ):
+        Settings.from_env(environ)
+    with pytest.raises(ValueError, match="the dual deployment needs PHOTON_ARCHIVE_LEGACY_DATABASE_URL"):
+        Settings.from_env({"PHOTON_ARCHIVE_DEPLOYMENT": "dual", "PHOTON_ARCHIVE_DATABASE_URL": ours})
+
+
+def test_the_dual_deployment_reaches_nothing_the_old_systems_readers_see() -> None:
+    dual = Settings(
+        deployment="dual",
+        database_url="postgresql://archive@rds.example/photon_archive",
+        legacy_database_url="postgresql://reader@rds.example/photonranch",
+        announce_since="2026-12-01T18:00:00Z",
+    )
+    reach = resources_for(dual)["ingest_rules"].settings().reach
+    assert reach == Reach(
+        announce=False,
+        announce_since=datetime(2026, 12, 1, 18, tzinfo=UTC),
+        shared_tables=False,
+        thumbnails=Thumbnails.NEVER,
+    )
+    assert not dual.writes_shared_account
+    for deployment in ("local", "aws"):
+        settings = Settings(deployment=deployment, database_url="sqlite://")
+        assert resources_for(settings)["ingest_rules"].settings().reach == Reach()
+        assert settings.writes_shared_account
+
+
+def test_aws_and_dual_read_the_catalogs_urls_when_a_run_starts() -> None:
+    dual = Settings(
+        deployment="dual",
+        database_url="postgresql://archive@rds.example/photon_archive",
+        legacy_database_url="postgresql://reader@rds.example/photonranch",
+    )
+    resources = resources_for(dual)
+    for resource, variable in (("catalog", "DATABASE_URL"), ("legacy_catalog", "LEGACY_DATABASE_URL")):
+        url = resources[resource].database_url
+        assert isinstance(url, EnvVar) and url == f"PHOTON_ARCHIVE_{variable}"
+    local = resources_for(Settings(database_url="sqlite://", legacy_database_url="postgresql://r@h/legacy"))
+    assert (local["catalog"].database_url, local["legacy_catalog"].database_url) == (
+        "sqlite://",
+        "postgresql://r@h/legacy",
+    )

@@ -20,7 +20,8 @@ from photon_archive.naming import Prefix
 
 class ReplayConfig(Config):
     """What to re-ingest. Without ``force``, objects the ledger has ingested at their current
-    version are left alone; with it, everything selected is ingested again and thumbnails remade."""
+    version are left alone; with it, everything selected is ingested again and thumbnails remade
+    (beside the old system, the dual deployment writes none)."""
 
     prefix: str = Prefix.DATA.value
     site: str = ""  # every site when empty
@@ -52,7 +53,8 @@ def replay_objects(
     context.log.info(f"replaying {len(refs)} objects under {listing_prefix}")
     settings = ingest_rules.settings()
     if config.force:
-        settings = replace(settings, reach=replace(settings.reach, thumbnails=Thumbnails.ALWAYS))
+        forced = replace(settings.reach, thumbnails=Thumbnails.ALWAYS)
+        settings = replace(settings, reach=forced.within(settings.reach))
     return run_batches(context, refs, Services(bucket, tables, catalog.engine(), settings))
 
 

@@ -6,9 +6,11 @@ the ingest's settings in the shape its decisions take, ``Delivery`` a sensor tic
 ``Retention`` the parsed expiry rules. Each is a ``Settings``, so a setting has its one default in
 ``settings.py`` and reaches every resource without being named again here.
 
-The deployment (``local`` or ``aws``) chooses how the catalog is reached: ``aws`` reads the
-database URL from the environment at launch, so a production deployment can never write its
-catalog to a local file by accident.
+The deployment (``Settings.deployment``: ``local``, ``aws`` or ``dual``) chooses how the catalogs
+are reached and what an ingest reaches: ``aws`` and ``dual`` read the database URLs from the
+environment at launch, so a production deployment can never write its catalog to a local file by
+accident; ``dual``, beside the old system, ingests with a ``Reach`` that announces nothing, writes
+no shared table and no object (``Settings.writes_shared_account``).
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ from dagster import EnvVar
 from photon_archive.aws.bucket import Bucket
 from photon_archive.aws.queues import Datastream, EventQueue
 from photon_archive.aws.tables import Tables
-from photon_archive.catalog.resource import Catalog
+from photon_archive.catalog.resource import Catalog, LegacyCatalog
 from photon_archive.headers import HeaderLimits
-from photon_archive.ingest.decisions import IngestSettings, Reach
+from photon_archive.ingest.decisions import IngestSettings, Reach, Thumbnails
 from photon_archive.retention import parse_rules
 from photon_archive.settings import ENVIRONMENT, Settings
 
-DEPLOYMENTS = ("local", "aws")
+# The deployments whose database URLs are read from the environment when a run starts.
+READ_AT_LAUNCH = ("aws", "dual")
 
 
 @dataclass(frozen=True)
@@ -44,12 +47,24 @@ class IngestRules(Settings):
             info_image_ttl=timedelta(hours=self.info_image_ttl_hours),
             expiration_rules=parse_rules(self.expiration_rules),
             right_ascension_unit=self.right_ascension_unit,
-            reach=Reach(announce_since=self.announced_from()),
+            reach=self.reach(),
             header_limits=HeaderLimits(
                 max_header_text_bytes=self.max_header_text_bytes,
                 max_header_read_bytes=self.max_header_read_bytes,
                 max_decompressed_bytes=self.max_decompressed_bytes,
             ),
+        )
+
+    def reach(self) -> Reach:
+        """What an ingest touches beyond its catalog: everything the readers see, except beside the
+        old system, where the old system alone speaks to them."""
+        if self.writes_shared_account:
+            return Reach(announce_since=self.announced_from())
+        return Reach(
+            announce=False,
+            announce_since=self.announced_from(),
+            shared_tables=False,
+            thumbnails=Thumbnails.NEVER,
         )
 
 
@@ -75,16 +90,16 @@ class Retention(Settings):
         return int(self.allsky_retention_days * 86_400)
 
 
-def resources_for(settings: Settings, deployment: str = "local") -> dict[str, Any]:
-    if deployment not in DEPLOYMENTS:
-        raise ValueError(
-            f"PHOTON_ARCHIVE_DEPLOYMENT must be one of {', '.join(DEPLOYMENTS)}, not {deployment!r}"
-        )
+def resources_for(settings: Settings) -> dict[str, Any]:
     database_url: Any = settings.database_url
-    if deployment == "aws":
+    legacy_database_url: Any = settings.legacy_database_url
+    if settings.deployment in READ_AT_LAUNCH:
         database_url = EnvVar(ENVIRONMENT["database_url"])
+        if legacy_database_url:  # unset, compare_with_legacy says so when launched
+            legacy_database_url = EnvVar(ENVIRONMENT["legacy_database_url"])
     return {
         "catalog": Catalog(database_url=database_url),
+        "legacy_catalog": LegacyCatalog(database_url=legacy_database_url),
         "bucket": Bucket(bucket=settings.bucket),
         "datastream": Datastream(queue_name=settings.datastream_queue),
         "tables": Tables(

@@ -79,6 +79,17 @@ class Reach:
             return Thumbnails.WHEN_MISSING
         return self.thumbnails
 
+    def within(self, bounds: Reach) -> Reach:
+        """This reach kept within ``bounds``, the deployment's: what a job asks for (a forced
+        replay's thumbnails, a baseline's) never goes where the deployment does not reach."""
+        cutovers = [moment for moment in (self.announce_since, bounds.announce_since) if moment is not None]
+        return Reach(
+            announce=self.announce and bounds.announce,
+            announce_since=max(cutovers, default=None),
+            shared_tables=self.shared_tables and bounds.shared_tables,
+            thumbnails=Thumbnails.NEVER if bounds.thumbnails is Thumbnails.NEVER else self.thumbnails,
+        )
+
 
 @dataclass(frozen=True)
 class IngestSettings:
@@ -349,7 +360,9 @@ def examined(
     if parsed is not None:
         source = "txt" if work.header == "txt" else name.kind.value
         contributions[0] = with_header(base, parsed, source, settings.right_ascension_unit)
-    if work.thumbnail:
+    # Written, or there already: the thumbnail exists. An ingest that never writes one cannot say;
+    # the thumbnail's own object sets the flag when it is ingested.
+    if work.thumbnail and settings.reach.thumbnails is not Thumbnails.NEVER:
         contributions.append(replace(base, flag="jpg_small_exists"))
     warnings = "; ".join(parsed.warnings) if parsed is not None else ""
     return Outcome(

@@ -86,6 +86,28 @@ mutation Reexecute($parentRunId: String!, $strategy: ReexecutionStrategy!) {
 }
 """
 
+LAUNCH_MUTATION = """
+mutation Launch($executionParams: ExecutionParams!) {
+  launchRun(executionParams: $executionParams) {
+    __typename
+    ... on LaunchRunSuccess { run { runId status } }
+    ... on PythonError { message stack }
+    ... on RunConfigValidationInvalid { errors { message } }
+    ... on UnauthorizedError { message }
+  }
+}
+"""
+
+LOCATIONS_QUERY = """
+query Locations {
+  repositoriesOrError {
+    __typename
+    ... on RepositoryConnection { nodes { name location { name } } }
+    ... on PythonError { message }
+  }
+}
+"""
+
 
 def wait_for(what: str, check: Callable[[], T | None], timeout_s: float, interval_s: float = 0.5) -> T:
     """Poll ``check`` until it returns something true; fail with ``what`` after ``timeout_s``. The last
@@ -299,6 +321,23 @@ class DagsterStack:
         if answer["__typename"] != "Runs":
             raise RuntimeError(f"runs tagged {key}={value}: {answer}")
         return list(answer["results"])
+
+    def launch_run(self, job_name: str, run_config: dict[str, Any]) -> str:
+        """Launch ``job_name`` as the launchpad's button does; returns the new run's id."""
+        answer = self.graphql(LOCATIONS_QUERY)["repositoriesOrError"]
+        if answer["__typename"] != "RepositoryConnection":
+            raise RuntimeError(f"no repositories: {answer}")
+        (repository,) = answer["nodes"]
+        selector = {
+            "repositoryLocationName": repository["location"]["name"],
+            "repositoryName": repository["name"],
+            "jobName": job_name,
+        }
+        params = {"selector": selector, "runConfigData": run_config}
+        result = self.graphql(LAUNCH_MUTATION, executionParams=params)["launchRun"]
+        if result["__typename"] != "LaunchRunSuccess":
+            raise RuntimeError(f"{job_name} not launched: {result}")
+        return str(result["run"]["runId"])
 
     def wait_for_run_to_end(self, run_id: str, timeout_s: float) -> dict[str, Any]:
         def ended() -> dict[str, Any] | None:

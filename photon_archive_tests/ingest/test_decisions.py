@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import itertools
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from random import Random
@@ -266,6 +267,27 @@ def test_a_13_jpg_plans_no_thumbnail_and_sets_only_its_medium_flag() -> None:
     assert not work.thumbnail
     outcome = decisions.examined(work, None, False, SETTINGS)
     assert [c.flag for c in outcome.contributions] == ["jpg_medium_exists"]
+
+
+def test_what_a_job_asks_for_stays_within_what_the_deployment_reaches() -> None:
+    cutover, later = NIGHT, NIGHT + timedelta(days=1)
+    beside = Reach(announce=False, announce_since=cutover, shared_tables=False, thumbnails=Thumbnails.NEVER)
+    forced = Reach(thumbnails=Thumbnails.ALWAYS, announce_since=later)
+    assert forced.within(beside) == Reach(False, later, False, Thumbnails.NEVER)
+    assert forced.within(Reach(announce_since=cutover)) == forced
+    baseline = Reach(announce=False, shared_tables=False, thumbnails=Thumbnails.WHEN_MISSING)
+    assert baseline.within(Reach()) == baseline
+    assert baseline.within(beside).thumbnails is Thumbnails.NEVER
+
+
+def test_a_medium_jpg_claims_its_thumbnail_unless_the_ingest_never_writes_one() -> None:
+    key = f"{BASE}-EX10.jpg"
+    (work,) = decisions.plan([(parse_key(key), info(key))], set(), {key}, {})
+    claimed = decisions.examined(work, None, True, SETTINGS)
+    assert [c.flag for c in claimed.contributions] == ["jpg_medium_exists", "jpg_small_exists"]
+    beside = replace(SETTINGS, reach=Reach(announce=False, shared_tables=False, thumbnails=Thumbnails.NEVER))
+    unclaimed = decisions.examined(work, None, False, beside)
+    assert [c.flag for c in unclaimed.contributions] == ["jpg_medium_exists"]
 
 
 # --------------------------------------------------------------------------------------------------

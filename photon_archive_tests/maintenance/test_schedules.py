@@ -6,6 +6,7 @@ from dagster import DefaultScheduleStatus, build_schedule_context, validate_run_
 
 from photon_archive.definitions import build_definitions
 from photon_archive.defs.maintenance import MAINTENANCE_TAG, maintenance_jobs, maintenance_schedules
+from photon_archive.defs.resources import resources_for
 from photon_archive.settings import Settings
 
 CADENCE = {
@@ -18,7 +19,9 @@ CADENCE = {
 
 
 def test_each_job_is_tagged_scheduled_running_and_launchable_from_its_schedule() -> None:
-    definitions = build_definitions(Settings(database_url="sqlite://"))
+    settings = Settings(database_url="sqlite://")
+    definitions = build_definitions(settings)
+    context = build_schedule_context(resources=resources_for(settings))
     assert {job.name for job in maintenance_jobs} == set(CADENCE)
     schedules = {schedule.job_name: schedule for schedule in maintenance_schedules}
     for name, cron in CADENCE.items():
@@ -28,5 +31,5 @@ def test_each_job_is_tagged_scheduled_running_and_launchable_from_its_schedule()
         schedule = definitions.resolve_schedule_def(schedules[name].name)
         assert schedule.cron_schedule == cron
         assert schedule.default_status == DefaultScheduleStatus.RUNNING
-        (request,) = schedule.evaluate_tick(build_schedule_context()).run_requests or []
+        (request,) = schedule.evaluate_tick(context).run_requests or []
         validate_run_config(job, request.run_config)

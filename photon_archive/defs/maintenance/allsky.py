@@ -10,7 +10,12 @@ from dagster import OpExecutionContext, Output, ResourceParam
 
 from photon_archive.aws.bucket import Bucket
 from photon_archive.catalog.resource import Catalog
-from photon_archive.defs.maintenance.config import MaintenanceConfig, deletions_output, scheduled_job
+from photon_archive.defs.maintenance.config import (
+    MaintenanceConfig,
+    deletions_output,
+    refuse_beside_legacy,
+    scheduled_job,
+)
 from photon_archive.defs.policies import contract_op
 from photon_archive.defs.resources import Retention
 from photon_archive.maintenance.exposures import aged_exposures, delete_exposure
@@ -18,6 +23,7 @@ from photon_archive.maintenance.report import Deletions
 from photon_archive.naming import Prefix
 
 PREFIX = Prefix.ALLSKY
+JOB = "expire_allsky"
 
 
 @contract_op
@@ -29,6 +35,7 @@ def delete_old_allsky(
     retention: ResourceParam[Retention],
 ) -> Output[Deletions]:
     """Objects and ``allsky_images`` row of every all-sky exposure past the retention."""
+    refuse_beside_legacy(retention, JOB)
     now = config.moment()
     lifetime = retention.allsky_retention_seconds()
     report = Deletions(config.dry_run)
@@ -52,7 +59,7 @@ def delete_old_allsky(
 
 expire_allsky, expire_allsky_schedule = scheduled_job(
     delete_old_allsky,
-    "expire_allsky",
+    JOB,
     "Delete all-sky exposures older than the retention: their objects and allsky_images row.",
     schedule_name="expire_allsky_daily",
     cron="40 3 * * *",

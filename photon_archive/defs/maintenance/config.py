@@ -3,6 +3,11 @@
 Each job decides against one instant, ``now``, read from its config: empty means the real time, an
 ISO timestamp pins it, so an operator can ask "what would expire by Friday?" with a dry run and the
 tests can move time forward without waiting for it.
+
+The jobs that delete from the shared account (the bucket, the DynamoDB tables) never act where the
+deployment does not write it (``Settings.writes_shared_account``: the dual run beside the old
+system, which keeps them itself): their schedules skip every tick saying why, and a run launched by
+hand fails at once with the same words, before it reads anything.
 """
 
 from __future__ import annotations
@@ -13,18 +18,26 @@ from typing import Any
 from dagster import (
     Config,
     DefaultScheduleStatus,
+    Failure,
     JobDefinition,
     MetadataValue,
     OpDefinition,
     OpExecutionContext,
     Output,
+    ResourceParam,
+    RunRequest,
     ScheduleDefinition,
+    ScheduleEvaluationContext,
+    SkipReason,
     in_process_executor,
     job,
+    schedule,
 )
 from pydantic import Field
 
+from photon_archive.defs.resources import Retention
 from photon_archive.maintenance.report import Deletions
+from photon_archive.settings import Settings
 
 MAINTENANCE_TAG = "photon_archive/maintenance"
 """The instance's tag concurrency limit on this key lets one maintenance run go at a time."""
@@ -35,22 +48,63 @@ def maintenance_tags(name: str) -> dict[str, str]:
 
 
 def scheduled_job(
-    step: OpDefinition, name: str, description: str, schedule_name: str, cron: str
+    step: OpDefinition,
+    name: str,
+    description: str,
+    schedule_name: str,
+    cron: str,
+    shared_account: bool = True,
 ) -> tuple[JobDefinition, ScheduleDefinition]:
-    """A maintenance job of one step, tagged for the one-at-a-time limit, with its running schedule."""
+    """A maintenance job of one step, tagged for the one-at-a-time limit, with its running schedule;
+    one that deletes from the ``shared_account`` (its step calls ``refuse_beside_legacy``) has a
+    schedule that skips where the deployment does not write it."""
 
     @job(name=name, executor_def=in_process_executor, tags=maintenance_tags(name), description=description)
     def maintenance() -> None:
         step()
 
-    schedule = ScheduleDefinition(
+    if not shared_account:
+        return maintenance, ScheduleDefinition(
+            name=schedule_name,
+            job=maintenance,
+            cron_schedule=cron,
+            execution_timezone="UTC",
+            default_status=DefaultScheduleStatus.RUNNING,
+        )
+
+    @schedule(
         name=schedule_name,
         job=maintenance,
         cron_schedule=cron,
         execution_timezone="UTC",
         default_status=DefaultScheduleStatus.RUNNING,
     )
-    return maintenance, schedule
+    def tick(
+        context: ScheduleEvaluationContext, retention: ResourceParam[Retention]
+    ) -> RunRequest | SkipReason:
+        refusal = refusal_beside_legacy(retention, name)
+        return SkipReason(refusal) if refusal else RunRequest()
+
+    return maintenance, tick
+
+
+def refusal_beside_legacy(settings: Settings, job_name: str) -> str | None:
+    """Why ``job_name``, which deletes from the shared account, must not act in this deployment;
+    None where it may."""
+    if settings.writes_shared_account:
+        return None
+    return (
+        f"{job_name} deletes from the shared bucket and tables, and the {settings.deployment} deployment "
+        "never acts on them: the old system beside it keeps them"
+    )
+
+
+def refuse_beside_legacy(settings: Settings, job_name: str) -> None:
+    """The first line of a step that deletes from the shared account: fail at once where the
+    deployment does not write it."""
+    refusal = refusal_beside_legacy(settings, job_name)
+    if refusal:
+        raise Failure(refusal, allow_retries=False)
 
 
 class MaintenanceConfig(Config):

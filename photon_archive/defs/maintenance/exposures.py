@@ -8,11 +8,18 @@ from dagster import OpExecutionContext, Output, ResourceParam
 from photon_archive.aws.bucket import Bucket
 from photon_archive.aws.tables import Tables
 from photon_archive.catalog.resource import Catalog
-from photon_archive.defs.maintenance.config import MaintenanceConfig, deletions_output, scheduled_job
+from photon_archive.defs.maintenance.config import (
+    MaintenanceConfig,
+    deletions_output,
+    refuse_beside_legacy,
+    scheduled_job,
+)
 from photon_archive.defs.policies import contract_op
 from photon_archive.defs.resources import Retention
 from photon_archive.maintenance.exposures import delete_exposure, due_exposures
 from photon_archive.maintenance.report import Deletions
+
+JOB = "expire_exposures"
 
 
 @contract_op
@@ -25,6 +32,7 @@ def delete_expired_exposures(
     retention: ResourceParam[Retention],
 ) -> Output[Deletions]:
     """Objects, catalog row and tracker entry of every expired exposure, in that order."""
+    refuse_beside_legacy(retention, JOB)
     now = config.moment()
     report = Deletions(config.dry_run)
     for exposure in due_exposures(tables, catalog.engine(), retention.rules(), now):
@@ -50,7 +58,7 @@ def delete_expired_exposures(
 
 expire_exposures, expire_exposures_schedule = scheduled_job(
     delete_expired_exposures,
-    "expire_exposures",
+    JOB,
     "Delete expired exposures: their objects, catalog row and expiration-tracker entry.",
     schedule_name="expire_exposures_every_5_minutes",
     cron="*/5 * * * *",

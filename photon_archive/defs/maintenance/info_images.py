@@ -12,20 +12,34 @@ from datetime import UTC, datetime
 from dagster import (
     OpExecutionContext,
     Output,
+    ResourceParam,
 )
 
 from photon_archive.aws.bucket import Bucket
 from photon_archive.aws.tables import Tables
-from photon_archive.defs.maintenance.config import MaintenanceConfig, deletions_output, scheduled_job
+from photon_archive.defs.maintenance.config import (
+    MaintenanceConfig,
+    deletions_output,
+    refuse_beside_legacy,
+    scheduled_job,
+)
 from photon_archive.defs.policies import contract_op
+from photon_archive.defs.resources import Retention
 from photon_archive.info_images import channel_objects
 from photon_archive.maintenance.report import Deletions
+
+JOB = "expire_info_images"
 
 
 @contract_op
 def delete_expired_info_images(
-    context: OpExecutionContext, config: MaintenanceConfig, bucket: Bucket, tables: Tables
+    context: OpExecutionContext,
+    config: MaintenanceConfig,
+    bucket: Bucket,
+    tables: Tables,
+    retention: ResourceParam[Retention],
 ) -> Output[Deletions]:
+    refuse_beside_legacy(retention, JOB)
     now = config.moment()
     report = Deletions(config.dry_run)
     for channel in tables.expired_channels(now):
@@ -48,7 +62,7 @@ def delete_expired_info_images(
 
 expire_info_images, expire_info_images_schedule = scheduled_job(
     delete_expired_info_images,
-    "expire_info_images",
+    JOB,
     "Delete info-image channel items past their expiration_timestamp, and their objects.",
     schedule_name="expire_info_images_hourly",
     cron="20 * * * *",

@@ -64,4 +64,5 @@ prune_run_history, prune_run_history_schedule = scheduled_job(
     "Delete Dagster runs (and their event logs) older than a configurable age.",
     schedule_name="prune_run_history_daily",
     cron="50 3 * * *",
+    shared_account=False,  # Dagster's own run storage
 )

@@ -10,18 +10,31 @@ from datetime import UTC, datetime
 from dagster import (
     OpExecutionContext,
     Output,
+    ResourceParam,
 )
 
 from photon_archive.aws.tables import Tables
-from photon_archive.defs.maintenance.config import MaintenanceConfig, deletions_output, scheduled_job
+from photon_archive.defs.maintenance.config import (
+    MaintenanceConfig,
+    deletions_output,
+    refuse_beside_legacy,
+    scheduled_job,
+)
 from photon_archive.defs.policies import contract_op
+from photon_archive.defs.resources import Retention
 from photon_archive.maintenance.report import Deletions
+
+JOB = "expire_upload_log"
 
 
 @contract_op
 def delete_expired_upload_log_items(
-    context: OpExecutionContext, config: MaintenanceConfig, tables: Tables
+    context: OpExecutionContext,
+    config: MaintenanceConfig,
+    tables: Tables,
+    retention: ResourceParam[Retention],
 ) -> Output[Deletions]:
+    refuse_beside_legacy(retention, JOB)
     now = config.moment()
     report = Deletions(config.dry_run)
     for item in tables.expired_upload_log_items(now):
@@ -33,7 +46,7 @@ def delete_expired_upload_log_items(
 
 expire_upload_log, expire_upload_log_schedule = scheduled_job(
     delete_expired_upload_log_items,
-    "expire_upload_log",
+    JOB,
     "Delete recent-uploads-log items past their expire_timestamp_s.",
     schedule_name="expire_upload_log_hourly",
     cron="10 * * * *",
