@@ -85,8 +85,32 @@ def test_an_ingest_into_an_unmigrated_catalog_fails_at_once_naming_the_table(
 
 
 def test_a_request_aws_finds_malformed_is_a_bug_failing_at_once_with_its_traceback(archive: Archive) -> None:
-    # An upload-log table keyed otherwise than the items the ingest writes: DynamoDB answers with a
-    # ValidationException, a class of no retry's concern, so the step ends at once and says where.
+    # An expiration tracker keyed otherwise than the entries the ingest writes: DynamoDB answers with
+    # a ValidationException, a class of no retry's concern, so the step ends at once and says where.
+    client("dynamodb").create_table(
+        TableName="data-expiration-tracker-keyed-otherwise",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    keys = []
+    for sample in sample_exposures(night=SAMPLE_NIGHT, count=1, data_type="EP"):  # EP exposures expire
+        archive.put(sample.key, sample.body, sample.content_type, **sample.metadata)
+        keys.append(sample.key)
+    broken = archive.configured(expiration_table="data-expiration-tracker-keyed-otherwise")
+
+    result = broken.ingest(keys, raise_on_error=False)
+
+    failure = _failed_at_once(result)
+    assert failure.step_key == "ingest_objects"
+    assert "a bug, not retried: ClientError" in _message(failure)
+    assert "ValidationException" in _message(failure)
+    metadata = failure.step_failure_data.user_failure_data.metadata  # type: ignore[union-attr]
+    trace = str(metadata["traceback"].value)
+    assert "track_expiration" in trace and "update_item" in trace
+
+
+def test_an_upload_log_keyed_unusably_fails_at_once_naming_the_table_and_its_key(archive: Archive) -> None:
     client("dynamodb").create_table(
         TableName="recent-uploads-log-keyed-otherwise",
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
@@ -100,8 +124,4 @@ def test_a_request_aws_finds_malformed_is_a_bug_failing_at_once_with_its_traceba
 
     failure = _failed_at_once(result)
     assert failure.step_key == "ingest_objects"
-    assert "a bug, not retried: ClientError" in _message(failure)
-    assert "ValidationException" in _message(failure)
-    metadata = failure.step_failure_data.user_failure_data.metadata  # type: ignore[union-attr]
-    trace = str(metadata["traceback"].value)
-    assert "log_uploads" in trace and "batch_write_item" in trace
+    assert "recent-uploads-log-keyed-otherwise" in _message(failure) and "pk" in _message(failure)

@@ -84,7 +84,8 @@ def baseline_ledger(
     except ValueError as error:
         raise Failure(description=str(error), allow_retries=False) from None
     began = _began(context)
-    settings = replace(ingest_rules.settings(), reach=BASELINE_REACH)
+    settings = ingest_rules.settings()
+    settings = replace(settings, reach=BASELINE_REACH.within(settings.reach))  # dual: not even thumbnails
     services = Services(bucket, tables, catalog.engine(), settings)
 
     def ingest(refs: list[ObjectRef]) -> BatchResult:

@@ -136,6 +136,24 @@ def test_every_object_is_recorded_and_only_the_rows_that_lack_something_are_writ
     _said_nothing(archive)
 
 
+def test_beside_the_old_system_the_baseline_writes_its_catalog_and_ledger_and_nothing_to_the_bucket(
+    dual: Archive,
+) -> None:
+    scene = _history(dual)
+    before = listing(dual)
+
+    result = run_baseline(dual)
+
+    assert listing(dual) == before  # not even the thumbnails the old system never made
+    ledger = dual.query("SELECT key FROM object_ledger")
+    assert {row["key"] for row in ledger} == set(scene.keys)
+    rows = {row["base_filename"]: row for row in _rows(dual)}
+    assert MISSING in rows and ALLSKY_MISSING in rows
+    assert rows[UNTHUMBNAILED]["jpg_small_exists"] is False  # set once the old system's EX11 arrives
+    assert figures(result)["thumbnails_written"] == 0
+    _said_nothing(dual)
+
+
 def test_a_jpg_and_its_thumbnail_on_two_pages_are_both_recorded_and_the_thumbnail_kept(
     archive: Archive,
 ) -> None:
