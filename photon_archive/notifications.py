@@ -222,7 +222,7 @@ def ways_refused(asked: str | None, topic: str | None, rule: str | None) -> list
             f"the bucket's events reach the event queue twice, through SNS topic {topic} and "
             f"EventBridge rule {rule}: remove one"
         ]
-    if rule and asked in (FAN_OUT, RETIRE):
+    if rule and asked == FAN_OUT:
         return [
             f"the bucket's events reach the event queue through EventBridge rule {rule} (an earlier "
             f"{VIA_EVENTBRIDGE}), which overlaps no trigger; {asked} would add photon_archive's own "

@@ -143,7 +143,8 @@ def provision(
     )
     # The way out asked for, else the one an earlier run took; ways_refused says when not both.
     topic = topic_arn if fan_out or (through_topic and not via_eventbridge) else None
-    bridge = rule_arn if via_eventbridge or (rule is not None and not asked and not through_topic) else None
+    kept_rule = rule is not None and not through_topic and asked in ([], [n.RETIRE])
+    bridge = rule_arn if via_eventbridge or kept_rule else None
     _plan_queues(plan, settings, account, topic, bridge)
     if settings.bucket not in {b["Name"] for b in client("s3").list_buckets().get("Buckets", [])}:
         plan.change(
@@ -151,7 +152,7 @@ def provision(
         )
     if bridge:
         _plan_rule(plan, settings, account, rule)
-        _plan_bridge(plan, settings, current)
+        _plan_bridge(plan, settings, account, current, retire_legacy_triggers)
     else:
         _plan_notifications(plan, settings, account, current, topic, retire_legacy_triggers)
     needs = _tables(settings)
@@ -337,6 +338,10 @@ def _plan_notifications(
     )
     own = n.own_entries(kind, destination, settings.watched_prefixes)
     in_the_way = n.conflicts(current, [n.parse_entry(kind, entry) for entry in own])
+    if not topic_arn and retire:
+        after = n.rewritten(current, [(kind, entry) for entry in own], _retired(plan, in_the_way))
+        _plan_put(plan, settings, current, after)
+        return
     events_left: dict[str, tuple[str, ...]] = {}
     moves: list[Move] = []
     refused: list[str] = []
@@ -349,16 +354,28 @@ def _plan_notifications(
                 plan.problems.append(f"{entry.describe()} cannot be moved onto SNS topic {topic_arn}: {why}")
             else:
                 moves.append(Move(entry, taken))
-        elif retire:
-            plan.retired.append(f"{entry.describe()}: {', '.join(taken)} removed")
         else:
             refused.append(entry.describe())
     if refused:
         plan.problems.append(_overlap_refusal(settings, refused))
     after = n.rewritten(current, [(kind, entry) for entry in own], events_left)
-    plan.kept += [entry.describe() for entry in n.entries(after) if not entry.own]
     if topic_arn:
         _plan_topic(plan, settings, account, topic_arn, moves)
+    _plan_put(plan, settings, current, after)
+
+
+def _retired(plan: Plan, in_the_way: Sequence[n.Entry]) -> dict[str, tuple[str, ...]]:
+    """The events each entry in the way keeps once those photon_archive takes are removed from it."""
+    events_left: dict[str, tuple[str, ...]] = {}
+    for entry in in_the_way:
+        taken, events_left[entry.id] = n.split_events(entry)
+        plan.retired.append(f"{entry.describe()}: {', '.join(taken)} removed")
+    return events_left
+
+
+def _plan_put(plan: Plan, settings: Settings, current: dict[str, Any], after: dict[str, Any]) -> None:
+    """Keep every other entry of ``after``, and write it if it differs from ``current``."""
+    plan.kept += [entry.describe() for entry in n.entries(after) if not entry.own]
     if not n.same(current, after):
         plan.change(
             "\n  ".join(
@@ -428,16 +445,18 @@ def _targets(rule: str) -> Iterator[tuple[str, str]]:
             yield target["Id"], target["Arn"]
 
 
-def _plan_bridge(plan: Plan, settings: Settings, current: dict[str, Any]) -> None:
-    after = n.bridged(current)
-    plan.kept += [entry.describe() for entry in n.entries(after) if not entry.own]
-    if not n.same(current, after):
-        plan.change(
-            "\n  ".join(
-                [f"set the notifications of S3 bucket {settings.bucket}:", *n.differences(current, after)]
-            ),
-            lambda: _put_notifications(settings.bucket, after),
-        )
+def _plan_bridge(
+    plan: Plan, settings: Settings, account: Account, current: dict[str, Any], retire: bool
+) -> None:
+    """EventBridge delivery on, photon_archive's own entries gone (the rule does their work), every
+    other entry kept; with ``retire``, less the events of those in the way of what the rule takes."""
+    events_left: dict[str, tuple[str, ...]] = {}
+    if retire:
+        destination = account.arn("sqs", settings.event_queue)
+        own = n.own_entries(n.QUEUES, destination, settings.watched_prefixes)
+        in_the_way = n.conflicts(current, [n.parse_entry(n.QUEUES, entry) for entry in own])
+        events_left = _retired(plan, in_the_way)
+    _plan_put(plan, settings, current, n.bridged(n.rewritten(current, [], events_left)))
 
 
 def _plan_topic(

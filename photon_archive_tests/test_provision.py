@@ -513,6 +513,34 @@ def test_via_eventbridge_replaces_only_photon_archives_own_queue_entries(aws_set
     assert body["detail-type"] == "Object Created" and body["detail"]["object"]["key"] == DATA_KEY
 
 
+def test_retiring_the_legacy_triggers_after_going_via_eventbridge_removes_only_them_and_keeps_the_rule(
+    legacy: Settings,
+) -> None:
+    provision(legacy, via_eventbridge=True)
+    theirs = _by_id(_notifications(legacy))["downloads-removed"]
+    rule = client("events").describe_rule(Name=legacy.event_rule)
+
+    dry = provision(legacy, retire_legacy_triggers=True, dry_run=True)
+    assert dry.retired and _by_id(_notifications(legacy)).keys() >= {"downloads-removed"}
+    assert _notifications(legacy).get("LambdaFunctionConfigurations")  # the dry run changed nothing
+
+    retired = provision(legacy, retire_legacy_triggers=True)
+
+    configuration = _notifications(legacy)
+    assert configuration.get("LambdaFunctionConfigurations", []) == []
+    assert configuration["QueueConfigurations"] == [theirs]  # and none of photon_archive's own
+    assert configuration["EventBridgeConfiguration"] == {}
+    assert [line.split(" (Id")[0] for line in retired.retired] == [
+        f"Lambda function {function_arn(name)}" for name in LEGACY_FUNCTIONS
+    ]
+    assert retired.rule == _rule_arn(legacy)
+    assert client("events").describe_rule(Name=legacy.event_rule)["EventPattern"] == rule["EventPattern"]
+    before = everything()
+    assert provision(legacy, retire_legacy_triggers=True).changes == ()
+    assert provision(legacy).changes == ()
+    assert everything() == before
+
+
 def test_a_second_way_out_beside_the_one_in_place_is_refused_and_nothing_changes(legacy: Settings) -> None:
     provision(legacy, via_eventbridge=True)
     bridged = everything()
