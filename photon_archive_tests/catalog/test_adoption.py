@@ -44,21 +44,10 @@ from photon_archive.catalog.schema import AUDIT_TABLE, VERSION_TABLE, include_na
 from photon_archive.catalog.store import upsert_exposures
 from photon_archive.cli import main
 from photon_archive.errors import Misconfigured
+from photon_archive_tests.legacy_catalog import LEGACY_DDL
 from photon_archive_tests.postgres import create_database, drop_database
 
-# LEGACY.md's DDL of the old handler's table, as it stands in production (PostgreSQL); SQLite spells
-# the serial key as its rowid alias.
-LEGACY_DDL = """
-CREATE TABLE {table} (
-  image_id SERIAL PRIMARY KEY,
-  base_filename VARCHAR, data_type VARCHAR, site VARCHAR,
-  capture_date TIMESTAMP, sort_date TIMESTAMP,
-  right_ascension FLOAT, declination FLOAT, altitude FLOAT, azimuth FLOAT,
-  airmass FLOAT, exposure_time FLOAT,
-  filter_used VARCHAR, username VARCHAR, user_id VARCHAR, header VARCHAR,
-  fits_01_exists BOOLEAN, fits_10_exists BOOLEAN, jpg_medium_exists BOOLEAN, jpg_small_exists BOOLEAN
-)
-"""
+# LEGACY.md's DDL (legacy_catalog.py) works on SQLite too, which spells the serial key as its rowid alias.
 FLAGS = ("fits_01_exists", "fits_10_exists", "jpg_medium_exists", "jpg_small_exists")
 
 
