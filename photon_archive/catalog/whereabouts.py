@@ -69,10 +69,16 @@ class Found:
     objects: tuple[Whereabouts, ...]
     more: bool
 
+    def headline(self) -> str:
+        count = len(self.objects)
+        shown = f"{count} object{'' if count == 1 else 's'} {'matches' if count == 1 else 'match'}"
+        return f"{shown} {self.search!r}" + (
+            f" (the first {count}: raise the limit for more)" if self.more else ""
+        )
+
     def lines(self) -> list[str]:
-        """The answer as an operator reads it in a terminal."""
-        shown = f"{len(self.objects)} objects" + (" (more match: raise the limit)" if self.more else "")
-        lines = [f"{shown} match {self.search!r}"]
+        """The answer as an operator reads it in a terminal; times are UTC."""
+        lines = [self.headline()]
         for found in self.objects:
             lines.append("")
             lines.append(found.key)
@@ -83,7 +89,9 @@ class Found:
             if not found.runs:
                 lines.append("  runs           none recorded")
             for visit in found.runs:
-                lines.append(f"  run {visit.run_id}  {visit.state}  {visit.recorded_at}")
+                # A run's reason is shown where it is not the one above.
+                said = f"  {visit.reason}" if visit.reason and visit.reason != found.reason else ""
+                lines.append(f"  run {visit.run_id}  {visit.state}  {visit.recorded_at}{said}")
         return lines
 
 
