@@ -1,4 +1,4 @@
-"""The ``whereis`` job answers "what happened to this file?" from the ledger: its state,
+"""The ``whereis`` job and command answer "what happened to this file?" from the ledger: its state,
 its reason and every run that handled it, after the real ingest and a forced replay of the night."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from dagster import ExecuteInProcessResult
 
+from photon_archive.cli import main
 from photon_archive.definitions import build_definitions
 from photon_archive_tests.archive import SAMPLE_NIGHT, Archive
 
@@ -106,3 +107,25 @@ def test_a_prefix_finds_exactly_the_objects_under_it_and_no_match_fails_clearly(
     assert {record.data["key"] for record in whole_night["objects"].records} == night
     assert (limited["matched"], limited["more"]) == (2, True)
     assert f"Failure: no object in the ledger matches 'sro-kb001ms-{DAY}-00000003'" in missing
+
+
+def test_the_command_prints_the_same_from_the_catalog_and_exits_1_on_no_match(
+    replayed: tuple[Archive, list[str], str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    archive, _, ingest, replay = replayed
+    monkeypatch.setenv("PHOTON_ARCHIVE_DATABASE_URL", archive.settings.database_url)
+
+    assert main(["whereis", REJECTED]) == 0
+    printed = capsys.readouterr().out
+    assert main(["whereis", "data/nothing-here", "--limit", "5"]) == 1
+    refused = capsys.readouterr().err
+
+    lines = printed.splitlines()
+    assert lines[0] == f"1 object matches {REJECTED!r}"
+    assert REJECTED in lines
+    assert any(line.startswith("  state          rejected: not a decodable image") for line in lines)
+    runs = [line.split()[1:3] for line in lines if line.startswith("  run ")]
+    assert runs == [[ingest, "rejected"], [replay, "rejected"]]
+    assert refused.strip() == "photon-archive whereis: no object in the ledger matches 'data/nothing-here'"
