@@ -111,10 +111,14 @@ def whereabouts(connection: Connection, search: str, limit: int = DEFAULT_LIMIT)
         raise ValueError(f"the limit must be at least 1, not {limit}")
     ledger: Table = LedgerEntry.__table__  # type: ignore[assignment]
     history: Table = ObjectRun.__table__  # type: ignore[assignment]
-    matching = union(
-        select(ledger.c.key).where(_starting_with(ledger.c.key, search)),
-        select(ledger.c.key).where(_starting_with(ledger.c.base_filename, search)),
-    ).subquery()
+    # Each side stops at the limit, in key order, so that a short search of a large ledger reads its
+    # first objects rather than all that match. SQLite takes a UNION member's ORDER BY only in a
+    # subquery of its own.
+    firsts = [
+        select(ledger.c.key).where(_starting_with(column, search)).order_by(ledger.c.key).limit(limit + 1)
+        for column in (ledger.c.key, ledger.c.base_filename)
+    ]
+    matching = union(*(select(first.subquery().c.key) for first in firsts)).subquery()
     keys = list(
         connection.execute(select(matching.c.key).order_by(matching.c.key).limit(limit + 1)).scalars()
     )
