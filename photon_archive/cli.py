@@ -5,8 +5,9 @@ legacy system's catalog in place (``catalog/adoption.py``; ``--dry-run`` prints 
 ``provision`` creates whatever of the bucket, queues and tables is missing and adopts what exists,
 on the AWS account that boto3's standard chain names (an emulator when ``AWS_ENDPOINT_URL`` points
 at one). ``baseline`` records the bucket's history in the ledger before the sensors first start (the
-``baseline`` job). The local stack has a command of its own, ``photon-archive-workshop``, in the
-workshop package beside this one.
+``baseline`` job). ``whereis`` prints what happened to a file (its key, base filename or the start of
+either) from the ledger, as the ``whereis`` job does, with no Dagster instance. The local stack has a
+command of its own, ``photon-archive-workshop``, in the workshop package beside this one.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import asdict
 
 from photon_archive.catalog.adoption import migrate
+from photon_archive.catalog.engine import engine_for
+from photon_archive.catalog.whereabouts import DEFAULT_LIMIT, whereabouts
 from photon_archive.errors import Misconfigured
 from photon_archive.settings import Settings
 
@@ -79,9 +82,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     baseline.add_argument("--site", default="", help="only this site's objects")
 
+    whereis = commands.add_parser(
+        "whereis", help="what happened to a file: its state, reason and every run that handled it"
+    )
+    whereis.add_argument("key", help="a full key, a base filename, or the start of either")
+    whereis.add_argument(
+        "--limit", type=int, default=DEFAULT_LIMIT, help=f"the most objects listed (default {DEFAULT_LIMIT})"
+    )
+
     args = parser.parse_args(argv)
     if args.command == "baseline":
         return run_baseline(args.prefixes, args.site, args.dry_run)
+    if args.command == "whereis":
+        return run_whereis(args.key, args.limit)
     settings = Settings.from_env()
     if args.command == "provision":
         from photon_archive.provision import provision
@@ -149,6 +162,22 @@ def run_baseline(prefixes: list[str], site: str, dry_run: bool) -> int:
         return 1
     totals = {where: asdict(figures) for where, figures in result.output_for_node(OP_NAME).items()}
     print(json.dumps({"run_id": result.run_id, "dry_run": dry_run, "prefixes": totals}, indent=2))
+    return 0
+
+
+def run_whereis(search: str, limit: int) -> int:
+    """Print what the ledger at PHOTON_ARCHIVE_DATABASE_URL holds of the objects ``search`` names;
+    1 when none matches, 2 when the search or the catalog is wrong."""
+    try:
+        with engine_for(Settings.from_env().database_url).connect() as connection:
+            found = whereabouts(connection, search.strip(), limit)
+    except (ValueError, Misconfigured) as error:
+        print(f"photon-archive whereis: {error}", file=sys.stderr)
+        return 2
+    if not found.objects:
+        print(f"photon-archive whereis: no object in the ledger matches {found.search!r}", file=sys.stderr)
+        return 1
+    print("\n".join(found.lines()))
     return 0
 
 

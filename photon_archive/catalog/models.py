@@ -2,7 +2,8 @@
 
 ``images`` and ``allsky_images`` keep the legacy column names and meanings that the Photon Ranch API
 reads (SPEC §3); ``base_filename`` is unique, which the legacy table lacked. The object ledger records
-every S3 object ever seen, its state and the Dagster run that handled it. Migrations under
+every S3 object ever seen, its state and the Dagster run that last handled it; ``object_runs`` keeps
+each run's outcome for it, the object's history. Migrations under
 ``migrations/`` are the only way this schema changes in a database.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Float, Index, MetaData, String, Text, false
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, Index, Integer, MetaData, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 # The ledger's states are plain values the rules use too; the name stays importable from here.
@@ -115,3 +116,25 @@ class LedgerEntry(Base):
     run_key: Mapped[str | None] = mapped_column(String(64))
     first_seen_at: Mapped[datetime] = mapped_column(DateTime())
     updated_at: Mapped[datetime] = mapped_column(DateTime(), index=True)
+
+
+class ObjectRun(Base):
+    """One run's outcome for one object, appended with every ledger write that names a run.
+
+    The ledger's row holds only the last run; this keeps the run that first ingested a file after a
+    replay has ingested it again. A sensor's ``queued`` claim names a run key, not a run, and is not
+    kept: each row here is a run that handled the object. The table grows by one row per object per
+    run (a night's objects once, again for each replay of it), a few hundred bytes a row; nothing
+    prunes it yet.
+    """
+
+    __tablename__ = "object_runs"
+
+    entry_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # Indexed: an object's history is read by its key (catalog/whereabouts.py).
+    key: Mapped[str] = mapped_column(String, index=True)
+    run_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(String)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime())

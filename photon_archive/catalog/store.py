@@ -11,11 +11,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, Table, and_, case, func, select, update
+from sqlalchemy import Connection, Table, and_, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
-from photon_archive.catalog.models import AllskyImage, Image, LedgerEntry, ObjectState
+from photon_archive.catalog.models import AllskyImage, Image, LedgerEntry, ObjectRun, ObjectState
 from photon_archive.catalog.rows import FLAGS, HEADER_COLUMNS, HEADER_RANK, UPLOAD_DATED, Contribution
 from photon_archive.records import KnownObject, LedgerRecord, StoredRow
 
@@ -118,7 +118,11 @@ def stored_rows(
 
 
 def record_objects(connection: Connection, records: Iterable[LedgerRecord], now: datetime) -> None:
-    """Upsert one ledger row per object, in key order; the latest outcome and run replace the earlier."""
+    """Upsert one ledger row per object, in key order; the latest outcome and run replace the earlier.
+
+    The outcomes that name a run are appended to the objects' history (``object_runs``) in the same
+    transaction, so the history holds every run the ledger has named; a ``queued`` record names none.
+    """
     rows = _ledger_rows(records, now)
     if not rows:
         return
@@ -127,6 +131,19 @@ def record_objects(connection: Connection, records: Iterable[LedgerRecord], now:
     updated = {name: statement.excluded[name] for name in rows[0] if name not in ("key", "first_seen_at")}
     upsert = statement.on_conflict_do_update(index_elements=["key"], set_=updated).returning(table.c.key)
     connection.execute(upsert, rows).all()
+    _append_history(connection, rows, now)
+
+
+def _append_history(connection: Connection, rows: Sequence[Mapping[str, object]], now: datetime) -> None:
+    history: Table = ObjectRun.__table__  # type: ignore[assignment]
+    entries = [
+        {name: row[name] for name in ("key", "run_id", "state", "reason", "etag")} | {"recorded_at": now}
+        for row in rows
+        if row["run_id"] is not None
+    ]
+    if entries:
+        # RETURNING lets SQLAlchemy send the rows as multi-row INSERTs rather than one per row.
+        connection.execute(insert(history).returning(history.c.entry_id), entries).all()
 
 
 def claim_objects(

@@ -450,8 +450,8 @@ def test_dry_run_prints_the_plan_with_the_fixtures_figures_and_changes_nothing(l
     for column in FLAGS:
         assert f"{column} (NOT NULL, DEFAULT false)" in printed
     assert "base_filename (NOT NULL)" in printed
-    assert "tables to create: object_ledger, adopted_duplicates" in lines
-    assert f"version {VERSION_TABLE}: to stamp at head 0004" in lines
+    assert "tables to create: object_ledger, object_runs, adopted_duplicates" in lines
+    assert f"version {VERSION_TABLE}: to stamp at head 0005" in lines
     assert lines[-1] == "dry run: nothing changed"
     assert snapshot(legacy_url) == before
     assert schema_of(legacy_url) == shape
@@ -485,17 +485,17 @@ def test_dry_run_on_our_own_catalog_says_there_is_nothing_to_adopt(catalog_url: 
 
     assert migrate(catalog_url, "hours", dry_run=True)[:2] == [
         f"{catalog_url}: nothing to adopt; the catalog is ours, at revision 0003",
-        "migrate would upgrade it to head 0004",
+        "migrate would upgrade it to head 0005",
     ]
     assert migrate(catalog_url, "hours")[0] == f"{catalog_url}: nothing to adopt; upgraded from revision 0003"
     assert migrate(catalog_url, "hours", dry_run=True) == [
-        f"{catalog_url}: nothing to adopt; the catalog is ours, at head 0004: nothing to do"
+        f"{catalog_url}: nothing to adopt; the catalog is ours, at head 0005: nothing to do"
     ]
 
 
 def test_an_empty_database_is_migrated_as_ever(catalog_url: str) -> None:
     assert migrate(catalog_url, "hours", dry_run=True)[0] == (
-        f"{catalog_url}: no catalog yet; migrate would create it at head 0004"
+        f"{catalog_url}: no catalog yet; migrate would create it at head 0005"
     )
     assert not inspect(create_engine(catalog_url)).get_table_names()
 
@@ -582,7 +582,7 @@ def test_adopted_catalog_has_the_models_schema_and_takes_inserts_through_the_sto
         )
         assert compare_metadata(context, Base.metadata) == []
         assert connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all() == [
-            "0004"
+            "0005"
         ]
     inspector = inspect(engine)
     for table in ("images", "allsky_images"):
@@ -620,7 +620,7 @@ def test_an_adopted_catalog_is_ours_and_a_second_migrate_changes_nothing(legacy_
     adopted, shape = snapshot(legacy_url), schema_of(legacy_url)
 
     assert migrate(legacy_url, "hours", recompute_from_headers=True) == [
-        f"{legacy_url}: nothing to adopt; the catalog is ours, at head 0004: nothing to do"
+        f"{legacy_url}: nothing to adopt; the catalog is ours, at head 0005: nothing to do"
     ]
 
     assert snapshot(legacy_url) == adopted
@@ -632,7 +632,7 @@ def test_images_alone_are_adopted_and_allsky_images_is_created(catalog_url: str)
 
     lines = migrate(catalog_url, "hours")
 
-    assert "tables created: allsky_images, object_ledger, adopted_duplicates" in lines
+    assert "tables created: allsky_images, object_ledger, object_runs, adopted_duplicates" in lines
     assert snapshot(catalog_url)["allsky_images"] == []
     assert len(snapshot(catalog_url)["images"]) == len(SURVIVORS)
 
