@@ -30,7 +30,7 @@ def alert(subject: str, body: str) -> Alert:
     """An alert whose subject SNS accepts: one line, under its length limit."""
     line = " ".join(subject.split())
     if len(line) > SUBJECT_LIMIT:
-        line = line[: SUBJECT_LIMIT - 1] + "…"
+        line = line[: SUBJECT_LIMIT - 3] + "..."
     return Alert(line, body)
 
 

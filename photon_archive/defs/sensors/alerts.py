@@ -108,7 +108,7 @@ def dead_letter_alerts(
 
 
 @sensor(
-    minimum_interval_seconds=60,
+    minimum_interval_seconds=30,
     default_status=DefaultSensorStatus.RUNNING,
     description="Alerts once per run key when objects have waited 30 minutes for their run.",
 )
