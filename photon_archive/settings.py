@@ -78,6 +78,11 @@ class Settings:
     max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES
     max_image_pixels: int = DEFAULT_MAX_PIXELS
     max_event_message_bytes: int = MAX_MESSAGE_BYTES
+    # Where alerts go (a failed run, dead-lettered event messages, objects waiting for a run): an SNS
+    # topic's ARN or name. Empty: alerts are only logged.
+    alert_topic: str = ""
+    # The Dagster webserver as an operator reaches it, for the run links in alerts.
+    webserver_url: str = "http://localhost:3000"
 
     def __post_init__(self) -> None:
         if self.deployment not in DEPLOYMENTS:

@@ -29,7 +29,13 @@ def test_an_installed_copy_loads_the_same_objects_as_the_project_config_names() 
     installed = Definitions.merge(by_module.build_defs(), Definitions(resources=resources))
     assert _names(installed) == _names(from_config)
     assert {"ingest", "replay", "asset_checks"} <= _names(from_config)["jobs"]
-    assert _names(from_config)["sensors"] == {"s3_event_queue", "s3_prefix_scan"}
+    assert _names(from_config)["sensors"] == {
+        "s3_event_queue",
+        "s3_prefix_scan",
+        "run_failure_alerts",
+        "dead_letter_alerts",
+        "waiting_object_alerts",
+    }
 
 
 @pytest.mark.parametrize("deployment", DEPLOYMENTS)

@@ -7,11 +7,13 @@ user's access key and be allowed by that user's policies. ``/moto-api/reset-auth
 and zeroes the count, so each scenario opens an unchecked window (threshold ``inf``) to provision, seed
 the observatory's uploads and make the user, then closes it (threshold ``0``) before the system runs.
 
-The scenario is the whole running system: a tick of each sensor (the event-queue tick also dead-letters
-a message that is no S3 event), the ingest runs the event tick requests (an exposure with all its files
-and its thumbnail, a fits-only exposure whose header is read by ranged GETs, an info image on the
-channel its metadata names, one on the channel the site's metadata item names, an all-sky exposure), a
-forced replay, then the four maintenance jobs that touch AWS, at an instant when everything has expired.
+The scenario is the whole running system: a tick of each sensor that reads the queues or the bucket (the
+event-queue tick also dead-letters a message that is no S3 event, which the dead-letter alert sensor
+then counts and alerts on the alert topic), the ingest runs the event tick requests (an exposure with
+all its files and its thumbnail, a fits-only exposure whose header is read by ranged GETs, an info
+image on the channel its metadata names, one on the channel the site's metadata item names, an all-sky
+exposure), a forced replay, then the four maintenance jobs that touch AWS, at an instant when everything
+has expired.
 
 What moto 5.2 enforces (moto/core/authorization.py, moto/iam/access_control.py, the services' responses):
 
@@ -23,6 +25,7 @@ What moto 5.2 enforces (moto/core/authorization.py, moto/iam/access_control.py, 
   (``sqs:SendMessageBatch``, ``sqs:DeleteMessageBatch``); IAM has no such actions and checks
   ``sqs:SendMessage`` and ``sqs:DeleteMessage``.
 - DynamoDB: actions only. moto authorizes every DynamoDB request against ``*``, never a table's ARN.
+- SNS: actions only, against ``*``, as for DynamoDB; the topic is checked with IAM's rules below.
 
 With every statement there, the scenario runs the real jobs (``execute_in_process``). With one taken
 away it runs each job's ops one after another, invoked with the job's resources and config, because a
@@ -71,6 +74,7 @@ from photon_archive.catalog.schema import upgrade
 from photon_archive.definitions import build_definitions
 from photon_archive.defs.ingest import ingest_run_config
 from photon_archive.defs.resources import resources_for
+from photon_archive.defs.sensors.alerts import dead_letter_alerts
 from photon_archive.defs.sensors.event_queue import s3_event_queue
 from photon_archive.defs.sensors.prefix_scan import s3_prefix_scan
 from photon_archive.ingest.objects import ObjectRef
@@ -84,7 +88,7 @@ POLICY_FILE = Path(__file__).resolve().parents[1] / "deploy" / "iam-policy.json"
 ACCOUNT = "123456789012"  # moto's account
 REGION = "us-east-1"
 NIGHT = date(2026, 11, 24)
-SERVICES = ("s3", "sqs", "dynamodb")
+SERVICES = ("s3", "sqs", "dynamodb", "sns")
 MAINTENANCE = {
     "expire_exposures": "delete_expired_exposures",
     "expire_upload_log": "delete_expired_upload_log_items",
@@ -100,6 +104,7 @@ PROVISIONING = re.compile(
     r"|events:(Put|Delete)Rule|events:(Put|Remove)Targets)$"
 )
 POISON = "not an S3 event"
+ALERT_TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:photon-archive-alerts"
 MOTO_CANNOT_TELL = {
     "TrackExposureExpiry": "its dynamodb:UpdateItem is also granted on info-images, and moto authorizes "
     "DynamoDB requests against '*', never a table",
@@ -137,7 +142,7 @@ def as_moto_authorizes(policy: dict[str, Any]) -> dict[str, Any]:
         actions += [f"{a}Batch" for a in actions if a in ("sqs:SendMessage", "sqs:DeleteMessage")]
         if "s3:DeleteObject" in actions:
             resources += sorted({r.partition("/")[0] for r in resources} - set(resources))
-        if all(a.startswith("dynamodb:") for a in actions):
+        if all(a.startswith(("dynamodb:", "sns:")) for a in actions):
             resources = ["*"]
         statements.append({**statement, "Action": actions, "Resource": resources})
     return {**policy, "Statement": statements}
@@ -180,9 +185,11 @@ def iam_requests(service: str, operation: str, params: dict[str, Any]) -> list[R
             return [("s3:DeleteObject", f"{bucket}/{o['Key']}") for o in params["Delete"]["Objects"]]
     if service == "sqs":
         action = operation.removesuffix("Batch")
-        if action in ("GetQueueUrl", "ReceiveMessage", "SendMessage", "DeleteMessage"):
+        if action in ("GetQueueUrl", "ReceiveMessage", "SendMessage", "DeleteMessage", "GetQueueAttributes"):
             name = params["QueueName"] if action == "GetQueueUrl" else params["QueueUrl"].rpartition("/")[2]
             return [(f"sqs:{action}", f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}")]
+    if service == "sns" and operation == "Publish":
+        return [("sns:Publish", params["TopicArn"])]
     if service == "dynamodb" and operation in (
         "DescribeTable",
         "GetItem",
@@ -373,8 +380,13 @@ def staged(
         fresh_process()
         database_url = f"sqlite:///{directory / 'catalog.sqlite'}"
         upgrade(database_url)
-        settings = Settings(state_dir=str(directory / "state"), database_url=database_url)
+        settings = Settings(
+            state_dir=str(directory / "state"), database_url=database_url, alert_topic=ALERT_TOPIC
+        )
         provision(settings)
+        _operator().client("sns", endpoint_url=server.emulator.endpoint_url).create_topic(
+            Name=ALERT_TOPIC.rpartition(":")[2]
+        )
         recorder = Recorder()
         patch.setattr(BaseClient, "_make_api_call", recorder.spy(BaseClient._make_api_call))
         stage = Stage(server, settings, instance, build_definitions(settings), recorder)
@@ -471,6 +483,7 @@ def run_scenario(stage: Stage, run_job: RunJob) -> list[str]:
         return result
 
     events = step("s3_event_queue tick", stage.tick, s3_event_queue)
+    step("dead_letter_alerts tick", stage.tick, dead_letter_alerts)  # the poison message: an alert
     step("s3_prefix_scan tick", stage.tick, s3_prefix_scan)
     assert isinstance(events, SensorResult) and events.run_requests
     for request in events.run_requests:
@@ -562,6 +575,7 @@ def test_the_policy_is_allow_only_one_service_and_purpose_per_statement_and_prov
 def test_sensors_ingest_replay_and_maintenance_all_run_under_the_policy(full_run: FullRun) -> None:
     assert full_run.steps == [
         "s3_event_queue tick",
+        "dead_letter_alerts tick",
         "s3_prefix_scan tick",
         "ingest allsky",
         "ingest data",

@@ -60,13 +60,16 @@ def forget_clients() -> None:
 
 
 # What AWS answers when the deployment's permissions, names or credentials are wrong: no retry helps.
-DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "403"})
+DENIED = frozenset(
+    {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError", "403"}
+)  # SNS says AuthorizationError
 MISSING_RESOURCE = frozenset(
     {
         "NoSuchBucket",
         "ResourceNotFoundException",
         "AWS.SimpleQueueService.NonExistentQueue",
         "QueueDoesNotExist",
+        "NotFound",  # SNS: no such topic
     }
 )
 BAD_CREDENTIALS = frozenset(

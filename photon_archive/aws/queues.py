@@ -108,6 +108,16 @@ class EventQueue(ConfigurableResource):  # type: ignore[type-arg]
             )
         self.delete([message])
 
+    def dead_letter_count(self) -> int:
+        """How many messages the dead-letter queue holds, whether someone is looking at them or not;
+        SQS's approximate counts, read without taking a message off the queue."""
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        with translated(_where(self.dead_letter_queue_name)):
+            attributes = client("sqs").get_queue_attributes(
+                QueueUrl=queue_url(self.dead_letter_queue_name), AttributeNames=names
+            )["Attributes"]
+        return sum(int(attributes.get(name, 0)) for name in names)
+
 
 def _where(queue_name: str) -> str:
     return f"SQS queue {queue_name}"

@@ -21,6 +21,7 @@ from typing import Any
 
 from dagster import EnvVar
 
+from photon_archive.aws.alerts import AlertTopic
 from photon_archive.aws.bucket import Bucket
 from photon_archive.aws.queues import Datastream, EventQueue
 from photon_archive.aws.tables import Tables
@@ -90,6 +91,11 @@ class Retention(Settings):
         return int(self.allsky_retention_days * 86_400)
 
 
+@dataclass(frozen=True)
+class Alerting(Settings):
+    """The settings alerts are written with: the webserver their run links point at."""
+
+
 def resources_for(settings: Settings) -> dict[str, Any]:
     database_url: Any = settings.database_url
     legacy_database_url: Any = settings.legacy_database_url
@@ -110,6 +116,8 @@ def resources_for(settings: Settings) -> dict[str, Any]:
         "event_queue": EventQueue(
             queue_name=settings.event_queue, dead_letter_queue_name=settings.event_dead_letter_queue
         ),
+        "alert_topic": AlertTopic(topic=settings.alert_topic),
+        "alerting": settings.extended_as(Alerting),
         "delivery": settings.extended_as(Delivery),
         "ingest_rules": settings.extended_as(IngestRules),
         "retention": settings.extended_as(Retention),
