@@ -88,6 +88,14 @@ def queue_spans(
             yield record, (starting[-1].timestamp, record.end_time)
 
 
+def what_happened(instance: DagsterInstance, run_id: str) -> str:
+    """A run's status and the messages of its engine events and failure, for a failing assertion."""
+    run = instance.get_run_by_id(run_id)
+    events = instance.all_logs(run_id, of_type={DagsterEventType.ENGINE_EVENT, DagsterEventType.RUN_FAILURE})
+    messages = "; ".join(event.message for event in events if event.message)
+    return f"{run_id} {run.status.value if run else 'missing'}: {messages}"
+
+
 def requested(run: DagsterRun) -> set[str]:
     """The keys an ingest run was asked for, as its run config names them."""
     config: Any = run.run_config
@@ -109,11 +117,14 @@ def test_production_topology_ingests_a_night_through_a_deploy_within_the_run_que
     stack.start_code_server()
     stack.start_webserver()
     # Maintenance launched from the launchpad three times over (dry runs: nothing is deleted) waits in
-    # the queue for the daemon, which finds it all there at its first look and may start one at a time.
+    # the queue for the daemon, which finds it all there at its first look and may start one at a time;
+    # they are over before the night begins.
     dry_run = {"ops": {delete_expired_upload_log_items.name: {"config": {"dry_run": True}}}}
     launchpad_runs = [stack.launch(expire_upload_log.name, dry_run) for _ in range(3)]
     stack.start_daemon()
     print(f"code server, webserver and daemon up in {time.monotonic() - started:.0f} s")
+    for run_id in launchpad_runs:
+        stack.wait_for_run_to_end(run_id, timeout_s=LIMIT_S)
 
     files = sample_exposures(count=EXPOSURES)
     watch = NightWatch(archive, [file.key for file in files])
@@ -186,6 +197,7 @@ def test_production_topology_ingests_a_night_through_a_deploy_within_the_run_que
         coordinator = instance.run_coordinator
         records = instance.get_run_records()
         spans = {record.dagster_run.run_id: span for record, span in queue_spans(instance, records)}
+        stories = [what_happened(instance, run_id) for run_id in launchpad_runs]
     runs = [record.dagster_run for record in records]
 
     # Every run was launched by the daemon through the code server the workspace names, the launchpad's
@@ -219,7 +231,7 @@ def test_production_topology_ingests_a_night_through_a_deploy_within_the_run_que
     maintenance = [spans[run.run_id] for run in runs if MAINTENANCE_TAG in run.tags and run.run_id in spans]
     assert len(maintenance) >= len(launchpad_runs)
     assert most_at_once(maintenance) <= LIMITS[MAINTENANCE_TAG] == 1
-    assert {run.status for run in runs if run.run_id in launchpad_runs} == {DagsterRunStatus.SUCCESS}
+    assert {run.status for run in runs if run.run_id in launchpad_runs} == {DagsterRunStatus.SUCCESS}, stories
     print(
         f"{len(runs)} runs, at most {most_at_once(spans.values())} in progress at once "
         f"(of one prefix: {max(map(most_at_once, prefixes.values()), default=0)}); "
