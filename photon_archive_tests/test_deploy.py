@@ -209,7 +209,7 @@ def test_pip_install_in_the_image_builds_the_whole_product_and_nothing_else(tmp_
     # ...but nothing the product's package is built from: the wheel from the image's copies is the
     # wheel of the whole checkout.
     checkout = tmp_path / "checkout"
-    local = (".venv", ".git", "*cache*", "*.egg-info", "build", "dist", ".photon_archive")
+    local = (".venv", ".git", "__pycache__", ".*_cache", "*.egg-info", "build", "dist", ".photon_archive")
     shutil.copytree(REPOSITORY, checkout, ignore=shutil.ignore_patterns(*local))
     in_image = wheel_files(source, tmp_path / "image-wheel")
     assert in_image == wheel_files(checkout, tmp_path / "checkout-wheel")
