@@ -1,17 +1,20 @@
-"""End-to-end fixtures: the real Dagster daemon and webserver as child processes, on the test's
-emulator and a fresh, migrated PostgreSQL catalog, started the way an operator starts them."""
+"""End-to-end fixtures: the real Dagster daemon and webserver (and, in production's shape, the code
+server) as child processes, on the test's emulator and a fresh, migrated PostgreSQL catalog, started
+the way an operator starts them."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from photon_archive_tests.archive import Archive
 from photon_archive_tests.e2e.stack import DagsterStack, StackFactory
+from photon_archive_tests.postgres import create_database, drop_database
 from photon_archive_tests.proxy import TcpProxy
 
 
@@ -38,12 +41,15 @@ def _failed(request: pytest.FixtureRequest) -> bool:
 def dagster_stack_factory(
     archive: Archive, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[StackFactory]:
-    """Makes the test's Dagster stack: ``factory(database_url=..., run_retries=..., environment=...)``.
+    """Makes the test's Dagster stack: ``factory(database_url=..., run_retries=..., environment=...)``,
+    or ``factory(production=True)`` for production's: the code server, the webserver and the daemon
+    on the shipped ``deploy/dagster.yaml``, its storage a fresh PostgreSQL database of its own.
 
-    The catalog defaults to the archive's migrated PostgreSQL database. Stopped at teardown; when
-    the test failed, the tails of the webserver's and the daemon's logs are printed.
+    The catalog defaults to the archive's migrated PostgreSQL database. Stopped at teardown (and
+    production's storage dropped); when the test failed, the tails of the processes' logs are printed.
     """
     stacks: list[DagsterStack] = []
+    storages: list[str] = []
 
     def factory(
         database_url: str | None = None,
@@ -51,15 +57,26 @@ def dagster_stack_factory(
         max_concurrent_runs: int | None = None,
         environment: dict[str, str] | None = None,
         start: bool = True,
+        production: bool = False,
     ) -> DagsterStack:
-        stack = DagsterStack.create(
-            tmp_path / f"stack{len(stacks)}",
-            database_url or archive.settings.database_url,
-            Path(archive.settings.state_dir),
-            run_retries=run_retries,
-            max_concurrent_runs=max_concurrent_runs,
-            environment=environment,
-        )
+        root = tmp_path / f"stack{len(stacks)}"
+        catalog = database_url or archive.settings.database_url
+        state_dir = Path(archive.settings.state_dir)
+        if production:
+            assert run_retries and max_concurrent_runs is None, "production's is deploy/dagster.yaml as it is"
+            admin: URL = request.getfixturevalue("postgres_admin_url")
+            storages.append(f"photon_archive_dagster_{uuid.uuid4().hex[:12]}")
+            storage = create_database(admin, storages[-1])
+            stack = DagsterStack.create_production(root, catalog, state_dir, storage, environment=environment)
+        else:
+            stack = DagsterStack.create(
+                root,
+                catalog,
+                state_dir,
+                run_retries=run_retries,
+                max_concurrent_runs=max_concurrent_runs,
+                environment=environment,
+            )
         stacks.append(stack)
         if start:
             stack.start()
@@ -71,6 +88,8 @@ def dagster_stack_factory(
         stack.stop()
         if failed:
             print(stack.log_tails())
+    for name in storages:
+        drop_database(request.getfixturevalue("postgres_admin_url"), name)
 
 
 @pytest.fixture
