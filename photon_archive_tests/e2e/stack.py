@@ -115,18 +115,6 @@ mutation Reexecute($parentRunId: String!, $strategy: ReexecutionStrategy!) {
 }
 """
 
-LAUNCH_MUTATION = """
-mutation Launch($executionParams: ExecutionParams!) {
-  launchRun(executionParams: $executionParams) {
-    __typename
-    ... on LaunchRunSuccess { run { runId status } }
-    ... on PythonError { message stack }
-    ... on RunConfigValidationInvalid { errors { message } }
-    ... on UnauthorizedError { message }
-  }
-}
-"""
-
 LOCATIONS_QUERY = """
 query Locations {
   repositoriesOrError {
@@ -425,23 +413,6 @@ class DagsterStack:
             raise RuntimeError(f"runs tagged {key}={value}: {answer}")
         return list(answer["results"])
 
-    def launch_run(self, job_name: str, run_config: dict[str, Any]) -> str:
-        """Launch ``job_name`` as the launchpad's button does; returns the new run's id."""
-        answer = self.graphql(LOCATIONS_QUERY)["repositoriesOrError"]
-        if answer["__typename"] != "RepositoryConnection":
-            raise RuntimeError(f"no repositories: {answer}")
-        (repository,) = answer["nodes"]
-        selector = {
-            "repositoryLocationName": repository["location"]["name"],
-            "repositoryName": repository["name"],
-            "jobName": job_name,
-        }
-        params = {"selector": selector, "runConfigData": run_config}
-        result = self.graphql(LAUNCH_MUTATION, executionParams=params)["launchRun"]
-        if result["__typename"] != "LaunchRunSuccess":
-            raise RuntimeError(f"{job_name} not launched: {result}")
-        return str(result["run"]["runId"])
-
     def wait_for_run_to_end(self, run_id: str, timeout_s: float) -> dict[str, Any]:
         def ended() -> dict[str, Any] | None:
             run = self.run(run_id)
@@ -451,10 +422,14 @@ class DagsterStack:
 
     def launch(self, job_name: str, run_config: dict[str, Any], tags: dict[str, str] | None = None) -> str:
         """Launch a run of ``job_name`` as the launchpad's button does; returns its run id."""
+        answer = self.graphql(LOCATIONS_QUERY)["repositoriesOrError"]
+        if answer["__typename"] != "RepositoryConnection":
+            raise RuntimeError(f"no repositories: {answer}")
+        (repository,) = answer["nodes"]
         params = {
             "selector": {
-                "repositoryLocationName": LOCATION_NAME,
-                "repositoryName": "__repository__",
+                "repositoryLocationName": repository["location"]["name"],
+                "repositoryName": repository["name"],
                 "jobName": job_name,
             },
             "runConfigData": run_config,

@@ -124,7 +124,7 @@ def test_a_dual_run_writes_only_its_catalog_and_compare_with_legacy_finds_every_
     insert_legacy_rows(legacy_database_url, planted.rows)
     legacy_before = legacy_rows(legacy_database_url)
 
-    run_id = stack.launch_run("compare_with_legacy", {"ops": {STEP: {"config": {"examples": 3}}}})
+    run_id = stack.launch("compare_with_legacy", {"ops": {STEP: {"config": {"examples": 3}}}})
     run = stack.wait_for_run_to_end(run_id, LIMIT_S)
     assert run["status"] == "SUCCESS", run
 
