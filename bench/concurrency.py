@@ -132,7 +132,8 @@ class Measurement:
     wall: float  # from the runs' start to the last run's end
     slowest_run: float
     processes_wall: float  # until the last process had exited, the stretch the CPU is measured over
-    runs_cpu: float
+    own_cpu: float
+    runs_cpu: float  # inside the runs (execute_in_process), not the processes' start and exit
     emulator_cpu: float
     postgres_cpu: float
     machine_cpu: float
@@ -173,6 +174,11 @@ def start_run_process(stack: Stack, index: int, stderr: IO[str]) -> subprocess.P
         process.kill()
         raise RuntimeError(f"run process {index} did not start: {line!r}; see {stderr.name}")
     return process
+
+
+def own_cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
 
 
 def deadlocks(stack: Stack) -> int:
@@ -250,6 +256,7 @@ def _run_together(
     backends = BackendCpu(str(make_url(stack.settings.database_url).database))
     deadlocks_before = deadlocks(stack)
     emulator_before, machine_before = process_cpu_seconds(emulator_pid), machine_cpu_seconds()[0]
+    own_before = own_cpu_seconds()
     with backends.measuring():
         began = time.time()
         for process, share in zip(processes, shares, strict=True):
@@ -264,6 +271,7 @@ def _run_together(
         processes_wall = time.time() - began
     emulator_cpu = process_cpu_seconds(emulator_pid) - emulator_before
     machine_cpu = machine_cpu_seconds()[0] - machine_before
+    own_cpu = own_cpu_seconds() - own_before
     reports: list[dict[str, Any]] = []
     for index, (process, output, share) in enumerate(zip(processes, outputs, shares, strict=True)):
         if process.returncode != 0:
@@ -285,6 +293,7 @@ def _run_together(
         wall=max(report["run_finished_at"] for report in reports) - began,
         slowest_run=max(report["run_finished_at"] - report["run_began_at"] for report in reports),
         processes_wall=processes_wall,
+        own_cpu=own_cpu,
         runs_cpu=sum(report["run_cpu_seconds"] for report in reports),
         emulator_cpu=emulator_cpu,
         postgres_cpu=backends.seconds(),
@@ -303,14 +312,19 @@ def _run_together(
 def cpu_split(measurement: Measurement) -> str:
     wall = measurement.processes_wall
     rest = max(
-        measurement.machine_cpu - measurement.runs_cpu - measurement.emulator_cpu - measurement.postgres_cpu,
+        measurement.machine_cpu
+        - measurement.runs_cpu
+        - measurement.emulator_cpu
+        - measurement.postgres_cpu
+        - measurement.own_cpu,
         0.0,
     )
     parts = [
-        ("run processes (Dagster, project code, drivers)", measurement.runs_cpu),
+        ("run processes inside their runs (Dagster, project)", measurement.runs_cpu),
         ("AWS emulator (moto server)", measurement.emulator_cpu),
         ("PostgreSQL backends of this database", measurement.postgres_cpu),
-        ("anything else on the machine", rest),
+        ("the benchmark itself (polling /proc)", measurement.own_cpu),
+        ("the rest: runs' start and exit, other work", rest),
         ("machine total", measurement.machine_cpu),
     ]
     title = f"    CPU over the {wall:.1f} s until the last run process had exited:\n"
@@ -352,7 +366,7 @@ def run(options: argparse.Namespace) -> list[Figure]:
     cores = os.cpu_count() or 1
     busiest = max(measurements.values(), key=lambda m: m.machine_cpu / m.processes_wall)
     print(
-        f"the machine has {cores} cores; with {busiest.runs} runs at once it was"
+        f"the machine has {cores} cores; with {busiest.runs} run(s) at once it was"
         f" {busiest.machine_cpu / busiest.processes_wall:.2f} cores busy: past that, more runs share the same"
         " cores rather than add to them"
     )
