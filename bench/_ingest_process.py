@@ -1,6 +1,10 @@
 """``python -m bench._ingest_process KEY``: one ingest run of one object, as a run process does it,
 then one JSON line on stdout with the process's memory and what it read from S3.
 
+Without KEY it reads the run's keys from stdin, one a line, after printing ``ready`` once the code
+location is imported: a benchmark can start several of these and set their runs off together, so
+that what it times is the runs and not the interpreters' start.
+
 Its own process so that its peak RSS is the ingest's alone: it imports only the code location
 (``photon_archive.definitions``, configured by the environment like a run worker) and Dagster, and
 none of the benchmark's sample-making. Not a benchmark itself (the leading underscore).
@@ -9,7 +13,9 @@ none of the benchmark's sample-making. Not a benchmark itself (the leading under
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +33,12 @@ def status_mib(field: str) -> float:
     raise RuntimeError(f"/proc/self/status has no {field}")
 
 
-def ingest(key: str) -> dict[str, Any]:
+def cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def ingest(*keys: str) -> dict[str, Any]:
     fetched = {"ranged": 0, "whole": 0}
     ranged_get, whole_read = bucket.RangeReader._get, bucket.Bucket.read
 
@@ -46,10 +57,12 @@ def ingest(key: str) -> dict[str, Any]:
     job = defs.resolve_job_def("ingest")
     before = status_mib("VmRSS")
     run_config = {
-        **ingest_run_config([ObjectRef(key)]),
+        **ingest_run_config([ObjectRef(key) for key in keys]),
         "loggers": {"console": {"config": {"log_level": "WARNING"}}},
     }
+    cpu, began = cpu_seconds(), time.time()
     result = job.execute_in_process(run_config=run_config)
+    finished, run_cpu_seconds = time.time(), cpu_seconds() - cpu
     outcome = result.output_for_node("ingest_objects")
     return {
         "rss_before_run_mib": before,
@@ -59,10 +72,19 @@ def ingest(key: str) -> dict[str, Any]:
         "peak_rss_mib": status_mib("VmHWM"),
         "ranged_bytes": fetched["ranged"],
         "whole_bytes": fetched["whole"],
+        # Clock time, so that a parent can line up the runs of several of these processes.
+        "run_began_at": began,
+        "run_finished_at": finished,
+        "run_cpu_seconds": run_cpu_seconds,
         "ingested": outcome.ingested,
         "rejections": outcome.rejections,
     }
 
 
+def keys_from_stdin() -> list[str]:
+    print("ready", flush=True)
+    return sys.stdin.read().split()
+
+
 if __name__ == "__main__":
-    print(json.dumps(ingest(sys.argv[1])), flush=True)
+    print(json.dumps(ingest(*(sys.argv[1:] or keys_from_stdin()))), flush=True)
