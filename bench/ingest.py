@@ -284,7 +284,7 @@ def instrument_ingest(phases: Phases, emulator_pid: int) -> None:
     phases.instrument(batch, "_examine_all", EXAMINE)
     phases.instrument(batch, "_examine_all", EXAMINE_EMULATOR, lambda: process_cpu_seconds(emulator_pid))
     phases.instrument(batch, "_examine_all", EXAMINE_OWN, time.process_time)
-    phases.instrument(batch, "_fits_headers_to_read", BATCH_PARTS[1])
+    phases.instrument(batch, "header_sources", BATCH_PARTS[1])
     phases.instrument(Tables, "log_uploads", BATCH_PARTS[2])
     phases.instrument(Tables, "track_expiration", BATCH_PARTS[3])
     phases.instrument(batch, "upsert_exposures", BATCH_PARTS[4])

@@ -82,8 +82,7 @@ def ingest_batch(refs: Sequence[ObjectRef], services: Services, run_id: str) -> 
         decisions.never_thumbnailed(objects, known),
         metadata,
     )
-    with ThreadPoolExecutor(max_workers=IO_THREADS) as pool:
-        outcomes = list(pool.map(lambda item: _examine(item, services), work))
+    outcomes = _examine_all(work, services)
 
     reach = settings.reach
     if reach.shared_tables:
@@ -103,6 +102,12 @@ def ingest_batch(refs: Sequence[ObjectRef], services: Services, run_id: str) -> 
 
 def _describe(ref: ObjectRef, bucket: Bucket) -> ObjectInfo | None:
     return bucket.head(ref.key) if decisions.needs_head(ref) else decisions.described(ref)
+
+
+def _examine_all(work: Sequence[Work], services: Services) -> list[Outcome]:
+    """Read what each object's work says and write its thumbnail, eight objects at a time."""
+    with ThreadPoolExecutor(max_workers=IO_THREADS) as pool:
+        return list(pool.map(lambda item: _examine(item, services), work))
 
 
 def _examine(work: Work, services: Services) -> Outcome:
