@@ -5,7 +5,6 @@ instance, and to the project's own names (the definitions' module, the settings'
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import re
@@ -26,9 +25,6 @@ from dagster import DagsterInstance, QueuedRunCoordinator
 from dagster_aws.ecs import EcsRunLauncher
 from docker.utils.build import tar
 from dockerfile_parse import DockerfileParser
-from jsonschema import Draft202012Validator
-from referencing import Registry
-from referencing.jsonschema import DRAFT202012
 from sqlalchemy.engine import make_url
 
 from photon_archive.settings import ENVIRONMENT
@@ -39,8 +35,6 @@ DEPLOY = REPOSITORY / "deploy"
 PYPROJECT = tomllib.loads((REPOSITORY / "pyproject.toml").read_text())
 INSTANCE = yaml.safe_load((DEPLOY / "dagster.yaml").read_text())
 HELM_VALUES = yaml.safe_load((DEPLOY / "helm" / "values.yaml").read_text())
-# The chart's values.schema.json, vendored (deploy/README.md says from where).
-HELM_SCHEMA = json.loads((DEPLOY / "helm" / "chart.values.schema.json").read_text())
 ECS_INSTANCE = yaml.safe_load((DEPLOY / "ecs" / "dagster.yaml").read_text())
 TASK_ENVIRONMENT = json.loads((DEPLOY / "ecs" / "task-environment.json").read_text())
 # The one variable the definitions read besides the settings (definitions.py).
@@ -219,84 +213,6 @@ def test_pip_install_in_the_image_builds_the_whole_product_and_nothing_else(tmp_
 
 
 # Dagster's Helm chart
-
-
-def kubernetes_stand_in(schema: dict[str, Any]) -> Registry[Any]:
-    """The chart's schema refers to Kubernetes's own (pods' resources, env sources, probes) by URL.
-    That schema is not vendored: each type it names stands in here as any object."""
-    documents: dict[str, dict[str, Any]] = {}
-
-    def visit(node: Any) -> None:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("https://"):
-                uri, _, pointer = ref.partition("#")
-                place = documents.setdefault(uri, {})
-                for part in pointer.strip("/").split("/"):
-                    place = place.setdefault(part, {})
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, list):
-            for value in node:
-                visit(value)
-
-    visit(schema)
-    stand_ins = ((uri, DRAFT202012.create_resource(doc)) for uri, doc in documents.items())
-    return Registry().with_resources(stand_ins)
-
-
-def without_required(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {key: without_required(value) for key, value in node.items() if key != "required"}
-    if isinstance(node, list):
-        return [without_required(value) for value in node]
-    return node
-
-
-def everything_set() -> Draft202012Validator:
-    """The chart's schema without its required keys, which the chart's defaults fill in for Helm."""
-    return Draft202012Validator(without_required(HELM_SCHEMA), registry=kubernetes_stand_in(HELM_SCHEMA))
-
-
-def definition(name: str) -> Draft202012Validator:
-    schema = {"$defs": HELM_SCHEMA["$defs"], "$ref": f"#/$defs/{name}"}
-    return Draft202012Validator(schema, registry=kubernetes_stand_in(HELM_SCHEMA))
-
-
-def errors(validator: Draft202012Validator, value: Any) -> list[str]:
-    found = validator.iter_errors(value)
-    return [f"{'/'.join(map(str, error.absolute_path))}: {error.message}" for error in found]
-
-
-def test_helm_values_validate_against_the_charts_schema() -> None:
-    # Helm checks the chart's defaults with these values over them; what the file leaves out comes from
-    # those defaults, so here the schema's required keys are not asked for: everything the file sets is
-    # checked, each key known where the chart lists its keys, each value of its type.
-    everything = everything_set()
-    assert errors(everything, HELM_VALUES) == []
-    assert set(HELM_VALUES) <= set(HELM_SCHEMA["properties"])
-    # What replaces the defaults whole (a list, the launcher, the coordinator, the storage) is
-    # checked whole, required keys included.
-    for deployment in HELM_VALUES["dagster-user-deployments"]["deployments"]:
-        assert errors(definition("UserDeployment"), deployment) == []
-    assert errors(definition("UserDeployments"), HELM_VALUES["dagster-user-deployments"]) == []
-    assert errors(definition("RunLauncher"), HELM_VALUES["runLauncher"]) == []
-    assert errors(definition("RunCoordinator"), HELM_VALUES["dagsterDaemon"]["runCoordinator"]) == []
-    assert errors(definition("PostgreSQL"), HELM_VALUES["postgresql"]) == []
-    assert errors(definition("Retention"), HELM_VALUES["retention"]) == []
-
-
-def test_the_schema_check_refuses_values_the_chart_would_refuse() -> None:
-    everything = everything_set()
-    misspelt = copy.deepcopy(HELM_VALUES)
-    misspelt["runLauncher"]["config"]["k8sRunLauncher"]["envSecret"] = [{"name": "photon-archive"}]
-    assert errors(everything, misspelt)
-    wrong_type = copy.deepcopy(HELM_VALUES)
-    wrong_type["dagster-user-deployments"]["deployments"][0]["port"] = "4000"
-    assert errors(everything, wrong_type)
-    nameless = copy.deepcopy(HELM_VALUES["dagster-user-deployments"]["deployments"][0])
-    del nameless["name"]
-    assert errors(definition("UserDeployment"), nameless)
 
 
 def camel(name: str) -> str:
