@@ -13,6 +13,7 @@ from photon_archive.aws.clients import client
 from photon_archive.catalog.rows import FLAGS
 from photon_archive.naming import FileKind, parse_key, thumbnail_key
 from photon_archive_tests.archive import Archive
+from photon_archive_tests.e2e.stack import wait_for
 from photon_archive_workshop.sample import SampleFile
 
 
@@ -160,6 +161,19 @@ class NightWatch:
     def drain_datastream(self) -> None:
         for message in self.archive.datastream():
             self.notified.add(message["data"]["base_filename"])
+
+    def wait_until_done(self, what: str, timeout_s: float, datastream: bool = False) -> None:
+        """Wait until nothing is outstanding; fail after ``timeout_s`` with ``what`` and the gaps left."""
+        gaps: list[str] = []
+
+        def done() -> bool:
+            gaps[:] = self.outstanding(datastream)
+            return not gaps
+
+        try:
+            wait_for(what, done, timeout_s)
+        except TimeoutError as error:
+            raise AssertionError(f"{error}; still missing:\n" + "\n".join(gaps)) from None
 
     def outstanding(self, datastream: bool = False) -> list[str]:
         """What is still missing, one line per kind of gap, with a few examples; empty once done."""

@@ -37,16 +37,9 @@ def test_a_night_of_50_exposures_is_fully_ingested_and_announced(
     finished = uploader.run()
     print(f"uploaded {uploader.total} objects in {finished - started:.1f} s")
 
-    gaps: list[str] = []
-
-    def done() -> bool:
-        gaps[:] = watch.outstanding(datastream=True)
-        return not gaps
-
-    try:
-        wait_for(f"the night of {EXPOSURES} exposures is fully ingested and announced", done, LIMIT_S)
-    except TimeoutError as error:
-        raise AssertionError(f"{error}; still missing:\n" + "\n".join(gaps)) from None
+    watch.wait_until_done(
+        f"the night of {EXPOSURES} exposures is fully ingested and announced", LIMIT_S, datastream=True
+    )
     print(
         f"{EXPOSURES} exposures ({len(watch.all_keys)} objects with thumbnails): "
         f"fully ingested {time.monotonic() - finished:.1f} s after the upload ended"

@@ -144,16 +144,9 @@ def test_production_topology_ingests_a_night_through_a_deploy_within_the_run_que
     )
     finished = uploader.join(timeout_s=UPLOAD_SECONDS * 4)
 
-    gaps: list[str] = []
-
-    def done() -> bool:
-        gaps[:] = watch.outstanding(datastream=True)
-        return not gaps
-
-    try:
-        wait_for(f"the night of {EXPOSURES} exposures is fully ingested and announced", done, LIMIT_S)
-    except TimeoutError as error:
-        raise AssertionError(f"{error}; still missing:\n" + "\n".join(gaps)) from None
+    watch.wait_until_done(
+        f"the night of {EXPOSURES} exposures is fully ingested and announced", LIMIT_S, datastream=True
+    )
     print(f"night ingested {time.monotonic() - finished:.0f} s after its upload ended")
 
     # Nothing lost, nothing twice: every object once in the ledger, ingested; every exposure one row.
