@@ -90,6 +90,11 @@ class Bucket(ConfigurableResource):  # type: ignore[type-arg]
 
     bucket: str
 
+    def current_etag(self, key: str) -> str | None:
+        """The etag of the version ``key`` holds now; None where there is no such object."""
+        info = self.head(key)
+        return info.etag if info is not None else None
+
     def head(self, key: str) -> ObjectInfo | None:
         with translated(_where(self.bucket)):
             try:

@@ -51,11 +51,14 @@ def needs_ingest(
     requeue_after: timedelta,
     run_exists: Callable[[str], bool],
     listed: bool = False,
+    current_etag: Callable[[str], str | None] | None = None,
 ) -> bool:
     """Whether ``ref`` is news to the ledger: a version it lacks, or a request that got lost.
 
     ``listed`` says the ref comes from listing the bucket, so it is the object's current version;
     an event may instead be a late redelivery of a version the ledger has already seen superseded.
+    ``current_etag`` asks the bucket which version a key holds now, for the one case times cannot
+    settle (see ``_newer_version``).
     """
     if known is None:
         return True
@@ -65,9 +68,7 @@ def needs_ingest(
         # A creation event older than the removal is a late redelivery, not a new upload.
         return _after(ref.seen_at, known.last_modified)
     if ref.etag is not None and known.etag != ref.etag:
-        # An event older than the version the ledger holds is a late redelivery of an overwritten
-        # version: asking for it again would launch a run per copy and leave its etag in the ledger.
-        return listed or not _before(ref.seen_at, known.last_modified)
+        return listed or _newer_version(ref, known, current_etag)
     if known.state == ObjectState.QUEUED and known.updated_at < now - requeue_after:
         return known.run_key is None or not run_exists(known.run_key)
     return False
@@ -79,11 +80,31 @@ def _after(event: datetime | None, removal: datetime | None) -> bool:
     return naive_utc(event) > removal
 
 
-def _before(event: datetime | None, known: datetime | None) -> bool:
-    # Equal or unknown times count as news: an extra run costs little, a skipped version is lost.
-    if event is None or known is None:
-        return False
-    return naive_utc(event) < known
+def _newer_version(
+    ref: ObjectRef, known: KnownObject, current_etag: Callable[[str], str | None] | None
+) -> bool:
+    """Whether an event for another version than the ledger's is a newer upload, not a late
+    redelivery of an overwritten version (asking for that again would launch a run per copy and
+    leave the old etag in the ledger).
+
+    S3 keeps an object's time to the second and an event's to the millisecond, so two versions
+    uploaded within one second cannot be ordered by time: there the bucket says which one it holds.
+    Unknown times, or no bucket to ask, count as news: an extra run costs little, a skipped version
+    is lost.
+    """
+    if ref.seen_at is None or known.last_modified is None:
+        return True
+    event, held = _to_second(ref.seen_at), _to_second(known.last_modified)
+    if event != held:
+        return event > held
+    if current_etag is None:
+        return True
+    current = current_etag(ref.key)
+    return current is not None and current != known.etag
+
+
+def _to_second(moment: datetime) -> datetime:
+    return naive_utc(moment).replace(microsecond=0)
 
 
 def latest_per_key(refs: Iterable[ObjectRef]) -> list[ObjectRef]:
@@ -129,6 +150,7 @@ def request_new(
     source: str,
     now: datetime,
     run_exists: Callable[[str], bool],
+    current_etag: Callable[[str], str | None] | None = None,
 ) -> list[PlannedRun]:
     """Plan runs for the refs the ledger does not have yet and record them as queued.
 
@@ -144,7 +166,9 @@ def request_new(
         new = [
             ref
             for ref in refs
-            if needs_ingest(ref, known.get(ref.key), now, requeue_after, run_exists, listed=listed)
+            if needs_ingest(
+                ref, known.get(ref.key), now, requeue_after, run_exists, listed, current_etag
+            )
         ]
         plans = plan_runs(new, source, settings.max_objects_per_run)
         claimed = claim_objects(connection, _queued(plans), known, now)

@@ -60,6 +60,7 @@ def s3_event_queue(
         "event",
         datetime.now(UTC).replace(tzinfo=None),
         run_exists_in(context.instance),
+        bucket.current_etag,
     )
     # Only now, with every object queued in the ledger, may the messages go.
     event_queue.delete(readable)
