@@ -241,6 +241,9 @@ def _plan_queues(
         "Policy": json.dumps(n.with_statements(current.get("Policy"), senders)),
         "RedrivePolicy": json.dumps(redrive),
         "MessageRetentionPeriod": str(EVENT_MESSAGE_RETENTION_S),
+        # The sensor asks for the same on every receive; on the queue too, so that every receiver of
+        # it holds a message as long as a tick may (event_polling.py).
+        "VisibilityTimeout": str(settings.event_visibility_timeout_seconds),
     }
     different = {name: value for name, value in wanted.items() if not _same_value(current.get(name), value)}
     if different:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
+from photon_archive.event_polling import Polling
 from photon_archive.events import MAX_MESSAGE_BYTES
 from photon_archive.headers import DEFAULT_LIMITS, DEFAULT_RIGHT_ASCENSION_UNIT, RIGHT_ASCENSION_UNITS
 from photon_archive.ingest.decisions import DEFAULT_ITEM_TTL
@@ -30,6 +31,12 @@ DEFAULT_STATE_DIR = ".photon_archive"
 # writing its own catalog and nothing the old system's readers see).
 DEPLOYMENTS = ("local", "aws", "dual")
 Extended = TypeVar("Extended", bound="Settings")
+POLLING_SETTINGS = (
+    "event_wait_seconds",
+    "event_drain_seconds",
+    "event_batch_messages",
+    "event_visibility_timeout_seconds",
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,15 @@ class Settings:
     max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES
     max_image_pixels: int = DEFAULT_MAX_PIXELS
     max_event_message_bytes: int = MAX_MESSAGE_BYTES
+    # An event-queue tick (``event_polling.py``): one long poll of this many seconds, which answers as
+    # soon as a message arrives, then short polls while they find messages, up to the batch and for at
+    # most the drain's seconds. The wait fits inside the sensor daemon's 5 s loop, so a quiet queue is
+    # being polled almost all the time. A received message stays hidden for the visibility timeout
+    # (provisioning sets it on the queue too), which must outlast the longest tick.
+    event_wait_seconds: int = 4
+    event_drain_seconds: float = 10.0
+    event_batch_messages: int = 2000
+    event_visibility_timeout_seconds: int = 60
     # Where alerts go (a failed run, dead-lettered event messages, objects waiting for a run): an SNS
     # topic's ARN or name. Empty: alerts are only logged.
     alert_topic: str = ""
@@ -96,6 +112,10 @@ class Settings:
                 f"not {self.right_ascension_unit!r}"
             )
         self.announced_from()  # a cutover that does not parse fails at start, not in a run
+        problems = self.polling().problems()
+        if problems:
+            names = ", ".join(ENVIRONMENT[name] for name in POLLING_SETTINGS)
+            raise ValueError(f"the event queue's polling settings ({names}) are wrong: {'; '.join(problems)}")
         if not self.database_url:
             path = Path(self.state_dir).resolve() / "catalog.sqlite"
             object.__setattr__(self, "database_url", f"sqlite:///{path}")
@@ -142,6 +162,15 @@ class Settings:
                 f"not {self.announce_since!r}"
             ) from None
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+    def polling(self) -> Polling:
+        """The settings that bound an event-queue tick, as its rules take them."""
+        return Polling(
+            wait_s=self.event_wait_seconds,
+            drain_s=self.event_drain_seconds,
+            batch=self.event_batch_messages,
+            visibility_s=self.event_visibility_timeout_seconds,
+        )
 
     def watches(self, key: str) -> bool:
         """Whether ``key`` lies under one of the watched prefixes."""

@@ -105,6 +105,27 @@ def test_provisioning_creates_bucket_queues_and_tables(aws_settings: Settings) -
     }
 
 
+def test_the_event_queue_hides_a_received_message_for_the_setting_which_provisioning_again_adjusts(
+    aws_settings: Settings,
+) -> None:
+    def visibility_timeout() -> int:
+        url = _queue_url(aws_settings.event_queue)
+        attributes = client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])
+        return int(attributes["Attributes"]["VisibilityTimeout"])
+
+    settings = aws_settings
+    assert visibility_timeout() == settings.event_visibility_timeout_seconds
+    assert visibility_timeout() >= settings.polling().longest_tick_s
+    shorter = replace(
+        settings, event_wait_seconds=2, event_drain_seconds=1, event_visibility_timeout_seconds=20
+    )
+
+    report = provision(shorter).report()
+
+    assert f"set VisibilityTimeout of SQS queue {settings.event_queue}" in report
+    assert visibility_timeout() == 20
+
+
 def test_bucket_sends_created_and_removed_events_of_the_watched_prefixes_to_the_event_queue(
     aws_settings: Settings,
 ) -> None:
@@ -471,7 +492,10 @@ def test_a_dry_run_via_eventbridge_prints_every_change_and_changes_nothing(legac
     report = planned.report()
     assert f"create EventBridge rule {legacy.event_rule} on the default event bus, enabled" in report
     assert f"send the events of EventBridge rule {legacy.event_rule} to the event queue" in report
-    assert f"set Policy, RedrivePolicy, MessageRetentionPeriod of SQS queue {legacy.event_queue}" in report
+    assert (
+        "set Policy, RedrivePolicy, MessageRetentionPeriod, VisibilityTimeout of SQS queue "
+        f"{legacy.event_queue}" in report
+    )
     assert "+ EventBridge: every event of the bucket to the default event bus" in report
     assert f"  Lambda function {function_arn('insert_data')} (Id 'legacy-insert_data')" in report
     assert "- Lambda function" not in report and "photon-archive-object-events-data" not in report

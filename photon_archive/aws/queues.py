@@ -17,6 +17,7 @@ from dagster import ConfigurableResource
 
 from photon_archive.aws.clients import client, translated
 from photon_archive.errors import Transient
+from photon_archive.event_polling import Polling, drain_more
 
 SQS_BATCH = 10  # the most SendMessageBatch / DeleteMessageBatch take
 
@@ -69,24 +70,30 @@ class EventQueue(ConfigurableResource):  # type: ignore[type-arg]
     queue_name: str
     dead_letter_queue_name: str
 
-    def receive(self, max_messages: int, seconds: float) -> list[ReceivedMessage]:
-        """Up to ``max_messages``, for at most about ``seconds``; stops early when the queue is empty."""
+    def receive(self, polling: Polling) -> list[ReceivedMessage]:
+        """One long poll, then short polls while they find messages, as ``event_polling`` rules; each
+        message received stays hidden from every other receiver for ``polling.visibility_s``."""
         sqs = client("sqs")
         with translated(_where(self.queue_name)):
             url = queue_url(self.queue_name)
-        deadline = time.monotonic() + seconds
         received: list[ReceivedMessage] = []
-        while len(received) < max_messages and time.monotonic() < deadline:
+
+        def poll(wait_s: int) -> int:
             with translated(_where(self.queue_name)):
                 response = sqs.receive_message(
                     QueueUrl=url,
-                    MaxNumberOfMessages=min(SQS_BATCH, max_messages - len(received)),
-                    WaitTimeSeconds=0,
+                    MaxNumberOfMessages=min(SQS_BATCH, polling.batch - len(received)),
+                    WaitTimeSeconds=wait_s,
+                    VisibilityTimeout=polling.visibility_s,
                 )
             messages = response.get("Messages", [])
-            if not messages:
-                break
             received.extend(ReceivedMessage(m["MessageId"], m["ReceiptHandle"], m["Body"]) for m in messages)
+            return len(messages)
+
+        last_reply = poll(polling.wait_s)
+        draining_since = time.monotonic()
+        while drain_more(polling, len(received), last_reply, time.monotonic() - draining_since):
+            last_reply = poll(0)
         return received
 
     def delete(self, messages: Sequence[ReceivedMessage]) -> None:

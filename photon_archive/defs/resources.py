@@ -71,11 +71,9 @@ class IngestRules(Settings):
 
 @dataclass(frozen=True)
 class Delivery(Settings):
-    """What the sensors deliver by (watched prefixes, run size, requeue delay), and how much one
-    tick takes on."""
+    """What the sensors deliver by (watched prefixes, run size, requeue delay, the event queue's
+    polling), and how much a prefix scan's tick takes on."""
 
-    tick_seconds: float = 20.0
-    tick_max_messages: int = 2000
     scan_lookback_days: int = 2
     sweep_page: int = 1000
 

@@ -18,7 +18,9 @@ from photon_archive.ingest.objects import ObjectEvent, ObjectRef
 
 
 @ingest_sensor(
-    # The daemon evaluates sensors about every 5 s; asking for less means no tick is skipped.
+    # The daemon evaluates sensors about every 5 s; asking for less means no tick is skipped. A tick
+    # long-polls the queue for most of that (``event_polling.py``), on a thread of the daemon's own
+    # (the instance's ``sensors: use_threads``), so the other sensors tick meanwhile.
     minimum_interval_seconds=1,
     description="Drains the S3 event queue into ingest runs, deleting a message once its objects are queued.",
 )
@@ -29,9 +31,9 @@ def s3_event_queue(
     catalog: Catalog,
     delivery: ResourceParam[Delivery],
 ) -> SensorResult | SkipReason:
-    messages = event_queue.receive(delivery.tick_max_messages, delivery.tick_seconds)
+    messages = event_queue.receive(delivery.polling())
     if not messages:
-        return SkipReason("the event queue is empty")
+        return SkipReason(f"the event queue stayed empty for {delivery.event_wait_seconds} s")
     refs: list[ObjectRef] = []
     readable: list[ReceivedMessage] = []
     for message in messages:
