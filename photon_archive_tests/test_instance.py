@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from dagster import DagsterInstance, DagsterRunStatus
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -70,3 +71,17 @@ def test_repository_dagster_yaml_is_the_local_stacks_sqlite_instance(
         assert type(instance.run_storage).__name__ == "SqliteRunStorage"
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
         assert instance.run_retries_enabled
+
+
+@pytest.mark.parametrize("shipped", ["dagster.yaml", "deploy/dagster.yaml", "deploy/ecs/dagster.yaml"])
+def test_every_shipped_instance_dequeues_each_second_on_threads_and_evaluates_sensors_on_threads(
+    shipped: str,
+) -> None:
+    """A run's wait in the queue is at most about a second, a slow launch holds up no other, and the
+    event-queue sensor's long poll holds up no other sensor."""
+    config = yaml.safe_load((REPOSITORY / shipped).read_text())
+    queue = config["run_coordinator"]["config"]
+    assert (queue["dequeue_interval_seconds"], queue["dequeue_use_threads"]) == (1, True)
+    assert queue["dequeue_num_workers"] >= 2
+    assert config["sensors"]["use_threads"] is True
+    assert config["sensors"]["num_workers"] >= 3  # the event queue, the prefix scan and the alerts at once
