@@ -21,17 +21,21 @@ import gzip
 import io
 import json
 import math
+import sys
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
-
-import astropy.units as u
-from astropy.io import fits
-from astropy.io.fits.card import Undefined
+from typing import TYPE_CHECKING, Protocol
 
 from photon_archive.errors import Rejected
+
+if TYPE_CHECKING:
+    from astropy.io import fits
+
+# astropy (with numpy under it, over a second of start-up) is imported by the functions that parse
+# cards, not with this module: the settings, the sensors and every job that reads no header import
+# this module for its limits and column rules alone.
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -406,6 +410,8 @@ def _is_compressed_image(header: fits.Header) -> bool:
 
 def _compressed_image_header(table_header: fits.Header, notes: list[str]) -> fits.Header:
     """The image's own header, as astropy derives it when it opens a tile-compressed HDU."""
+    from astropy.io import fits
+
     try:
         return fits.CompImageHDU(bintable=fits.BinTableHDU(header=table_header)).header
     except Exception as error:
@@ -449,6 +455,8 @@ def _printable(data: bytes, notes: list[str], keep: bytes = b"") -> str:
 
 
 def _header_from_string(text: str) -> fits.Header:
+    from astropy.io import fits
+
     try:
         return fits.Header.fromstring(text)
     except Exception as error:
@@ -476,9 +484,16 @@ def _safe_value(header: fits.Header, keyword: str, default: object) -> object:
 def _as_text(value: object) -> str:
     if isinstance(value, bool):
         return "T" if value else "F"
-    if isinstance(value, Undefined):
+    if _is_undefined(value):
         return ""
     return value if isinstance(value, str) else str(value)
+
+
+def _is_undefined(value: object) -> bool:
+    """Whether ``value`` is astropy's value of a card without one; only astropy makes those, so
+    while it is not imported no value is one."""
+    card = sys.modules.get("astropy.io.fits.card")
+    return card is not None and isinstance(value, card.Undefined)
 
 
 def _parsed(header: fits.Header, source: str, notes: list[str]) -> ParsedHeader:
@@ -582,8 +597,9 @@ def _measure(values: Mapping[str, object], keyword: str, column: str, notes: lis
     return number
 
 
-def _sexagesimal(text: str, unit: u.UnitBase) -> float | None:
-    """``12:30:00``, ``12 30 00``, ``-12d30m00s``, ``12h30m00s``... in ``unit``; None if none of them."""
+def _sexagesimal(text: str, unit: str) -> float | None:
+    """``12:30:00``, ``12 30 00``, ``-12d30m00s``, ``12h30m00s``... in ``unit`` (an astropy unit's
+    name, ``hourangle`` or ``deg``); None if none of them."""
     # Imported here, not with the module: astropy.coordinates costs every run process about a second
     # of start-up, and only headers with sexagesimal RA or DEC strings need it.
     from astropy.coordinates import Angle
@@ -630,7 +646,7 @@ def _right_ascension(values: Mapping[str, object], notes: list[str]) -> float | 
             hours = degrees / 15
             notes.append("right_ascension comes from RA, a plain number read as degrees (/ 15).")
         elif isinstance(raw, str):
-            hours = _sexagesimal(raw, u.hourangle)
+            hours = _sexagesimal(raw, "hourangle")
             if hours is not None:
                 notes.append("right_ascension comes from RA, read as sexagesimal hours.")
         if hours is None:
@@ -683,7 +699,7 @@ def _declination(values: Mapping[str, object], notes: list[str]) -> float | None
             continue
         degrees = _number(raw)
         if degrees is None and isinstance(raw, str) and keyword == "DEC":
-            degrees = _sexagesimal(raw, u.deg)
+            degrees = _sexagesimal(raw, "deg")
         if degrees is None:
             notes.append(f"{keyword} value {_as_text(raw)!r} is not a declination in degrees.")
         elif not -90.0 <= degrees <= 90.0:

@@ -1,3 +1,3 @@
 """The Dagster shell: every job, op, sensor, schedule, asset and check of the project, and the
-resources they take, loaded the ``dg`` way (``load_from_defs_folder``, ``[tool.dg]`` in
+resources they take, loaded the ``dg`` way (the component tree of ``[tool.dg]`` in
 pyproject.toml). Everything outside this package is plain Python that Dagster never has to import."""
