@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from dagster import DagsterInstance, instance_for_test
 from sqlalchemy.engine import make_url
 
 from photon_archive.aws.clients import client
@@ -219,6 +220,26 @@ def local_stack(
             drop_database(admin_url, name)
     finally:
         emulator.stop()
+
+
+@contextmanager
+def production_instance(postgres_url: str = DEFAULT_POSTGRES_URL) -> Iterator[DagsterInstance]:
+    """A Dagster instance whose run, event and schedule storage is PostgreSQL, as in production
+    (``deploy/dagster.yaml``), in a fresh database of ``postgres_url``'s server, gone afterwards.
+
+    A run writes each of its events to the instance as it happens; on the SQLite storage of a test
+    instance those writes are the run process's own CPU, on PostgreSQL (as deployed) mostly the
+    server's."""
+    admin_url = make_url(postgres_url)
+    name = f"photon_archive_bench_dagster_{uuid.uuid4().hex[:12]}"
+    storage_url = create_database(admin_url, name).set(drivername="postgresql")
+    try:
+        postgres = {"postgres_url": storage_url.render_as_string(hide_password=False)}
+        overrides = {"storage": {"postgres": postgres}}
+        with instance_for_test(overrides=overrides) as instance:
+            yield instance
+    finally:
+        drop_database(admin_url, name)
 
 
 # --------------------------------------------------------------------------------------------------

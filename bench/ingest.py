@@ -30,7 +30,7 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
-from dagster import DagsterInstance, JobDefinition, instance_for_test
+from dagster import DagsterInstance, JobDefinition
 from sqlalchemy import create_engine, text
 
 import photon_archive.defs.ingest as ingest_job
@@ -44,6 +44,7 @@ from bench.common import (
     drain_queue,
     local_stack,
     process_cpu_seconds,
+    production_instance,
 )
 from photon_archive.aws.bucket import Bucket, is_missing
 from photon_archive.aws.clients import client
@@ -540,7 +541,7 @@ def run(options: argparse.Namespace) -> list[Figure]:
         raise ValueError("--exposures, --batch-size, --naive-exposures and --distinct must be at least 1")
     with tempfile.TemporaryDirectory(prefix="photon-archive-bench-") as workdir:
         stack = local_stack(Path(workdir), options.postgres, bucket_events=False)
-        with stack as running, instance_for_test() as instance:
+        with stack as running, production_instance(options.postgres) as instance:
             return _measure(options, running, instance)
 
 
