@@ -74,15 +74,22 @@ def retry_contract() -> Iterator[None]:
 Body = TypeVar("Body", bound=Callable[..., Any])
 
 
-def contract_op(body: Body) -> OpDefinition:
-    """An op whose body keeps the contract: what escapes it is retried or failed at once by its class."""
+def contract_op(body: Body | None = None, *, config_schema: Any = None) -> Any:
+    """An op whose body keeps the contract: what escapes it is retried or failed at once by its class.
 
-    @functools.wraps(body)
-    def kept(*args: Any, **kwargs: Any) -> Any:
-        with retry_contract():
-            return body(*args, **kwargs)
+    ``@contract_op`` takes its config from a ``Config`` parameter as usual;
+    ``@contract_op(config_schema=...)`` declares it in Dagster's plain schema instead, read from
+    ``context.op_config``."""
 
-    return op(retry_policy=TRANSIENT_RETRY)(kept)
+    def decorate(body: Body) -> OpDefinition:
+        @functools.wraps(body)
+        def kept(*args: Any, **kwargs: Any) -> Any:
+            with retry_contract():
+                return body(*args, **kwargs)
+
+        return op(retry_policy=TRANSIENT_RETRY, config_schema=config_schema)(kept)
+
+    return decorate if body is None else decorate(body)
 
 
 def refuse_oversized_run(objects: int, max_objects_per_run: int) -> None:
