@@ -4,10 +4,7 @@ receives is read off the subscribed queue."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from dagster import DagsterInstance, SensorDefinition, build_sensor_context, instance_for_test
@@ -19,9 +16,9 @@ from photon_archive.defs.ingest import ingest_run_config
 from photon_archive.defs.resources import resources_for
 from photon_archive.defs.sensors.alerts import dead_letter_alerts, run_failure_alerts, waiting_object_alerts
 from photon_archive_tests.archive import Archive
+from photon_archive_tests.inbox import TOPIC, Subscriber, subscribe
 from photon_archive_tests.sensors.ticks import drain_event_queue, event_queue_tick
 
-TOPIC = "photon-archive-alerts"
 TAGS = {
     "photon_archive/source": "event",
     "photon_archive/prefix": "data",
@@ -30,34 +27,9 @@ TAGS = {
 }
 
 
-@dataclass(frozen=True)
-class Subscriber:
-    """An SQS queue subscribed to the alert topic, as an email address or AWS Chatbot would be."""
-
-    topic_arn: str
-    queue_url: str
-
-    def received(self) -> list[dict[str, Any]]:
-        """Every notification delivered since the last call (SNS's envelope: Subject, Message)."""
-        sqs = client("sqs")
-        notifications = []
-        while messages := sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get(
-            "Messages", []
-        ):
-            for message in messages:
-                notifications.append(json.loads(message["Body"]))
-                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
-        return notifications
-
-
 @pytest.fixture
 def subscriber(archive: Archive) -> Subscriber:
-    sns, sqs = client("sns"), client("sqs")
-    topic_arn = sns.create_topic(Name=TOPIC)["TopicArn"]
-    url = sqs.create_queue(QueueName="operator-inbox")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
-    return Subscriber(topic_arn, url)
+    return subscribe()
 
 
 def tick(
@@ -89,7 +61,9 @@ def failed_ingest(archive: Archive, instance: DagsterInstance | None = None) -> 
 def test_a_failed_run_is_alerted_once_with_its_cause_on_one_line_and_its_link(
     archive: Archive, subscriber: Subscriber
 ) -> None:
-    alerted = archive.configured(alert_topic=subscriber.topic_arn, webserver_url="https://dagster.example.org/")
+    alerted = archive.configured(
+        alert_topic=subscriber.topic_arn, webserver_url="https://dagster.example.org/"
+    )
     cursor = tick(run_failure_alerts, alerted, None)  # a new sensor starts from now
 
     run_id = failed_ingest(alerted)
