@@ -89,7 +89,9 @@ def failed_ingest(archive: Archive, instance: DagsterInstance | None = None) -> 
 def test_a_failed_run_is_alerted_once_with_its_cause_on_one_line_and_its_link(
     archive: Archive, subscriber: Subscriber
 ) -> None:
-    alerted = archive.configured(alert_topic=subscriber.topic_arn, webserver_url="https://dagster.example.org/")
+    alerted = archive.configured(
+        alert_topic=subscriber.topic_arn, webserver_url="https://dagster.example.org/"
+    )
     cursor = tick(run_failure_alerts, alerted, None)  # a new sensor starts from now
 
     run_id = failed_ingest(alerted)
