@@ -53,6 +53,10 @@ NIGHT_SITES = MultiPartitionsDefinition({"night": DIMENSIONS[NIGHTS_NAME], "site
 # behind its cursor, and the run key of each refresh (the pair and its latest write) keeps a pair
 # it has already requested from running twice.
 COMMIT_LAG = timedelta(minutes=5)
+# The first tick finds every night of the ledger's history: it adds them all as partitions but
+# refreshes only the nights and sites written within this of the latest write; the older ones are
+# a backfill away (materialize them from the asset's page).
+FIRST_REFRESH = timedelta(days=1)
 REJECTION_COLUMNS = TableSchema(
     columns=[
         TableColumn("reason", "string"),
@@ -150,9 +154,14 @@ def nightly_report_refresh(context: SensorEvaluationContext, catalog: Catalog) -
     if not changed:
         return SkipReason("no ledger row written since the last tick")
     newest = max(changed.values())
+    since = newest - FIRST_REFRESH if cursor is None else None
     new = _new_partitions(context, changed)
     return SensorResult(
-        run_requests=[_refresh(pair, latest) for pair, latest in sorted(changed.items())],
+        run_requests=[
+            _refresh(pair, latest)
+            for pair, latest in sorted(changed.items())
+            if since is None or latest >= since
+        ],
         dynamic_partitions_requests=[DIMENSIONS[name].build_add_request(keys) for name, keys in new.items()],
         cursor=max(newest, cursor or newest).isoformat(),
     )

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from dagster import RunRequest, SensorResult, SkipReason, build_schedule_context, build_sensor_context
+from sqlalchemy import create_engine, text
 
 from photon_archive.definitions import build_definitions
 from photon_archive.defs.nightly import nightly_report_daily, nightly_report_refresh
@@ -113,6 +114,32 @@ def test_a_later_tick_refreshes_only_the_night_and_site_written_since(
     ledger = _ledger(archive, SECOND, "sro")
     assert set(later) <= {row["key"] for row in ledger}
     assert (report["objects"], report["ingested"]) == (len(ledger), len(ledger))
+
+
+def test_the_first_tick_adds_every_night_but_refreshes_only_the_last_days(
+    ingested: tuple[Archive, list[str], str],
+) -> None:
+    archive, _, _ = ingested
+    engine = create_engine(archive.settings.database_url)
+    with engine.begin() as connection:  # the first night ingested three days before the second
+        connection.execute(
+            text(
+                "UPDATE object_ledger SET updated_at = updated_at - interval '3 days' "
+                "WHERE base_filename LIKE :p"
+            ),
+            {"p": f"%-{FIRST:%Y%m%d}-%"},
+        )
+    engine.dispose()
+
+    first = _tick(archive)
+
+    assert isinstance(first, SensorResult)
+    added = {r.partitions_def_name: set(r.partition_keys) for r in first.dynamic_partitions_requests or []}
+    assert added["nights"] == {FIRST.isoformat(), SECOND.isoformat()}
+    assert {str(r.partition_key) for r in first.run_requests or []} == {
+        _key(SECOND, "sro"),
+        _key(SECOND, "mrc"),
+    }
 
 
 def test_the_daily_schedule_refreshes_every_site_of_the_previous_night(
