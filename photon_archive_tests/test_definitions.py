@@ -32,14 +32,16 @@ def test_an_installed_copy_loads_the_same_objects_as_the_project_config_names() 
     installed = Definitions.merge(by_module.build_defs(), Definitions(resources=resources))
     assert _names(installed) == _names(from_config)
     assert _names(build_definitions(Settings(database_url="sqlite://"))) == _names(from_config)
-    assert {"ingest", "replay", "asset_checks"} <= _names(from_config)["jobs"]
+    assert {"ingest", "replay", "asset_checks", "nightly_report_job"} <= _names(from_config)["jobs"]
     assert _names(from_config)["sensors"] == {
         "s3_event_queue",
         "s3_prefix_scan",
         "run_failure_alerts",
         "dead_letter_alerts",
         "waiting_object_alerts",
+        "nightly_report_refresh",
     }
+    assert "nightly_report_daily" in _names(from_config)["schedules"]
 
 
 @pytest.mark.parametrize("deployment", DEPLOYMENTS)

@@ -346,4 +346,3 @@ def test_the_build_context_helper_sees_what_docker_is_sent(tmp_path: Path) -> No
     assert "kept/module.py" in sent
     assert "left-out.txt" not in sent
     assert not any("__pycache__" in name for name in sent)
-

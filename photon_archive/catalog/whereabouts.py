@@ -95,7 +95,8 @@ class Found:
         return lines
 
 
-def _starting_with(column: ColumnElement[str | None], prefix: str) -> ColumnElement[bool]:
+def starting_with(column: ColumnElement[str | None], prefix: str) -> ColumnElement[bool]:
+    """Whether ``column`` starts with ``prefix``, as a range its index serves."""
     end = prefix_end(prefix)
     within = column >= prefix if end is None else (column >= prefix) & (column < end)
     # The range finds the rows through the index; the comparison keeps exactly those that start so.
@@ -115,7 +116,7 @@ def whereabouts(connection: Connection, search: str, limit: int = DEFAULT_LIMIT)
     # first objects rather than all that match. SQLite takes a UNION member's ORDER BY only in a
     # subquery of its own.
     firsts = [
-        select(ledger.c.key).where(_starting_with(column, search)).order_by(ledger.c.key).limit(limit + 1)
+        select(ledger.c.key).where(starting_with(column, search)).order_by(ledger.c.key).limit(limit + 1)
         for column in (ledger.c.key, ledger.c.base_filename)
     ]
     matching = union(*(select(first.subquery().c.key) for first in firsts)).subquery()

@@ -25,7 +25,7 @@ from pydantic import Field
 from photon_archive.aws.bucket import Bucket
 from photon_archive.aws.tables import Tables
 from photon_archive.catalog.resource import Catalog
-from photon_archive.defs.ingest import ingest_in_batches
+from photon_archive.defs.ingest import fill_in_tags, ingest_in_batches
 from photon_archive.defs.policies import contract_op
 from photon_archive.defs.resources import IngestRules
 from photon_archive.ingest.baseline import (
@@ -39,6 +39,15 @@ from photon_archive.ingest.baseline import (
 from photon_archive.ingest.batch import Services
 from photon_archive.ingest.decisions import BatchResult
 from photon_archive.ingest.objects import ObjectRef
+from photon_archive.run_tags import (
+    SEVERAL,
+    TAG_JOB,
+    TAG_OBJECTS,
+    TAG_PREFIX,
+    TAG_SITE,
+    TAG_SOURCE,
+    one_or_several,
+)
 
 OP_NAME = "baseline_ledger"
 # The rows brought up to date that the run's metadata names; the figures count them all.
@@ -83,6 +92,10 @@ def baseline_ledger(
         wheres = listing_prefixes(config.prefixes, config.site, ingest_rules.watched_prefixes)
     except ValueError as error:
         raise Failure(description=str(error), allow_retries=False) from None
+    fill_in_tags(
+        context,
+        {TAG_PREFIX: one_or_several(w.partition("/")[0] for w in wheres), TAG_SITE: config.site or SEVERAL},
+    )
     began = _began(context)
     settings = ingest_rules.settings()
     settings = replace(settings, reach=BASELINE_REACH.within(settings.reach))  # dual: not even thumbnails
@@ -110,6 +123,7 @@ def baseline_ledger(
             context.log.info(_page_line(where, number, page, config.dry_run))
             figures.absorb(page.figures)
             rows.extend(page.rows[: LISTED_ROWS - len(rows)])
+    fill_in_tags(context, {TAG_OBJECTS: str(sum(figures.listed for figures in totals.values()))})
     return Output(totals, metadata=_metadata(totals, rows, config.dry_run))
 
 
@@ -149,7 +163,7 @@ def _metadata(totals: dict[str, Figures], rows: list[str], dry_run: bool) -> dic
 
 @job(
     executor_def=in_process_executor,
-    tags={"photon_archive/job": "baseline", "photon_archive/source": "baseline"},
+    tags={TAG_JOB: "baseline", TAG_SOURCE: "baseline"},
 )
 def baseline() -> None:
     """Record a bucket's history in the ledger before the sensors first start, announcing nothing."""

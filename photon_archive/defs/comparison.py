@@ -28,6 +28,7 @@ from photon_archive.catalog.comparison import DEFAULT_EXAMPLES, Comparison, Sele
 from photon_archive.catalog.resource import Catalog, LegacyCatalog
 from photon_archive.catalog.side_by_side import compare_catalogs
 from photon_archive.defs.policies import contract_op
+from photon_archive.run_tags import TAG_JOB
 
 CATEGORY_COLUMNS = TableSchema(
     columns=[
@@ -81,7 +82,7 @@ def report_metadata(comparison: Comparison) -> dict[str, Any]:
     }
 
 
-@job(executor_def=in_process_executor, tags={"photon_archive/job": "compare_with_legacy"})
+@job(executor_def=in_process_executor, tags={TAG_JOB: "compare_with_legacy"})
 def compare_with_legacy() -> None:
     """Compare photon_archive's catalog with the old system's, read only, by category."""
     compare_catalogs_with_legacy()

@@ -31,6 +31,7 @@ from photon_archive.defs.resources import IngestRules
 from photon_archive.ingest.batch import Services, ingest_batch
 from photon_archive.ingest.decisions import BatchResult
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef
+from photon_archive.run_tags import TAG_JOB, missing, outcome_tags, scope_tags
 
 # Objects per catalog transaction: bounded so a large replay never holds one huge transaction.
 BATCH_OBJECTS = 500
@@ -106,9 +107,13 @@ def ingest_objects(
 def run_batches(
     context: OpExecutionContext, refs: list[ObjectRef], services: Services
 ) -> Output[BatchResult]:
-    """Ingest ``refs`` a bounded batch at a time; the run's metadata says what happened."""
+    """Ingest ``refs`` a bounded batch at a time; the run's metadata and tags say what happened."""
     started = time.monotonic()
+    fill_in_tags(context, scope_tags(ref.key for ref in refs))
     result = ingest_in_batches(context, refs, services)
+    context.instance.add_run_tags(
+        context.run_id, outcome_tags(result.ingested, result.rejected, result.failed)
+    )
     return Output(
         result,
         metadata={
@@ -124,6 +129,15 @@ def run_batches(
             "rejections": MetadataValue.md(_rejection_table(result)),
         },
     )
+
+
+def fill_in_tags(context: OpExecutionContext, tags: Mapping[str, str]) -> None:
+    """Add the ``tags`` the run lacks, for the Runs page to filter on: a run launched from the
+    launchpad has no scope tags until it knows what it selected; one a sensor tagged keeps its own."""
+    run = context.instance.get_run_by_id(context.run_id)
+    new = missing(tags, run.tags if run else context.run.tags)
+    if new:
+        context.instance.add_run_tags(context.run_id, new)
 
 
 def ingest_in_batches(context: OpExecutionContext, refs: list[ObjectRef], services: Services) -> BatchResult:
@@ -152,7 +166,7 @@ def notify_datastream(context: OpExecutionContext, result: BatchResult, datastre
     context.log.info(f"sent {sent} datastream notifications")
 
 
-@job(executor_def=in_process_executor, tags={"photon_archive/job": "ingest"})
+@job(executor_def=in_process_executor, tags={TAG_JOB: "ingest"})
 def ingest() -> None:
     """Ingest a batch of S3 objects: from the sensors, or from the launchpad with a list of keys."""
     notify_datastream(ingest_objects())

@@ -8,7 +8,7 @@ from photon_archive.aws.bucket import Bucket
 from photon_archive.aws.tables import Tables
 from photon_archive.catalog.resource import Catalog
 from photon_archive.catalog.store import known_objects
-from photon_archive.defs.ingest import notify_datastream, run_batches
+from photon_archive.defs.ingest import fill_in_tags, notify_datastream, run_batches
 from photon_archive.defs.policies import contract_op
 from photon_archive.defs.resources import IngestRules
 from photon_archive.ingest.batch import Services
@@ -16,6 +16,7 @@ from photon_archive.ingest.decisions import BatchResult, Thumbnails
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef
 from photon_archive.ingest.selection import already_done, in_nights
 from photon_archive.naming import Prefix
+from photon_archive.run_tags import TAG_JOB, TAG_PREFIX, TAG_SITE, TAG_SOURCE, scope_tags
 
 
 class ReplayConfig(Config):
@@ -51,6 +52,11 @@ def replay_objects(
             known = known_objects(connection, [ref.key for ref in refs])
         refs = [ref for ref in refs if not already_done(known.get(ref.key), ref)]
     context.log.info(f"replaying {len(refs)} objects under {listing_prefix}")
+    # What the replay selected, as run_batches would tag it, but an empty selection still names its
+    # prefix, and a replay of one site names it.
+    scope = scope_tags(ref.key for ref in refs)
+    prefix, site = config.prefix.strip("/"), config.site or scope[TAG_SITE]
+    fill_in_tags(context, {**scope, TAG_PREFIX: prefix, TAG_SITE: site})
     settings = ingest_rules.settings()
     if config.force:
         forced = replace(settings.reach, thumbnails=Thumbnails.ALWAYS)
@@ -58,9 +64,7 @@ def replay_objects(
     return run_batches(context, refs, Services(bucket, tables, catalog.engine(), settings))
 
 
-@job(
-    executor_def=in_process_executor, tags={"photon_archive/job": "replay", "photon_archive/source": "replay"}
-)
+@job(executor_def=in_process_executor, tags={TAG_JOB: "replay", TAG_SOURCE: "replay"})
 def replay() -> None:
     """Re-ingest what a prefix, site and range of nights select, from the launchpad."""
     notify_datastream(replay_objects())

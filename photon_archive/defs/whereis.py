@@ -26,6 +26,7 @@ from pydantic import Field
 from photon_archive.catalog.resource import Catalog
 from photon_archive.catalog.whereabouts import DEFAULT_LIMIT, Found, whereabouts
 from photon_archive.defs.policies import contract_op
+from photon_archive.run_tags import TAG_JOB
 
 OBJECT_COLUMNS = TableSchema(
     columns=[
@@ -124,7 +125,7 @@ def _markdown(found: Found) -> str:
     return "\n".join(lines)
 
 
-@job(executor_def=in_process_executor, tags={"photon_archive/job": "whereis"})
+@job(executor_def=in_process_executor, tags={TAG_JOB: "whereis"})
 def whereis() -> None:
     """What happened to a file: its state, reason and every run that handled it, from the ledger."""
     find_objects()

@@ -29,12 +29,8 @@ from photon_archive.errors import Rejected
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef, naive_utc
 from photon_archive.naming import parse_key
 from photon_archive.records import KnownObject, LedgerRecord
+from photon_archive.run_tags import TAG_SOURCE, scope_tags
 from photon_archive.settings import Settings
-
-TAG_SOURCE = "photon_archive/source"
-TAG_PREFIX = "photon_archive/prefix"
-TAG_SITE = "photon_archive/site"
-TAG_OBJECTS = "photon_archive/objects"
 
 
 @dataclass(frozen=True)
@@ -126,19 +122,13 @@ def plan_runs(refs: Sequence[ObjectRef], source: str, max_objects_per_run: int) 
     for ref in sorted(refs, key=lambda r: r.key):
         by_prefix.setdefault(ref.key.partition("/")[0], []).append(ref)
     plans = []
-    for prefix, group in sorted(by_prefix.items()):
+    for _, group in sorted(by_prefix.items()):
         for start in range(0, len(group), max_objects_per_run):
             chunk = group[start : start + max_objects_per_run]
             digest = hashlib.sha256()
             for ref in chunk:
                 digest.update(f"{ref.key}\0{ref.event.value}\0{ref.etag}\0{ref.seen_at}\n".encode())
-            sites = {site for ref in chunk if (site := _site(ref.key)) is not None}
-            tags = {
-                TAG_SOURCE: source,
-                TAG_PREFIX: prefix,
-                TAG_SITE: sites.pop() if len(sites) == 1 else "several",
-                TAG_OBJECTS: str(len(chunk)),
-            }
+            tags = {TAG_SOURCE: source, **scope_tags(ref.key for ref in chunk)}
             plans.append(PlannedRun(f"{source}-{digest.hexdigest()[:40]}", chunk, tags))
     return plans
 
@@ -228,13 +218,6 @@ def lost_requests(
         else:
             refs.append(ObjectRef(key, ObjectEvent.CREATED, info.size, info.etag, info.last_modified))
     return refs
-
-
-def _site(key: str) -> str | None:
-    try:
-        return parse_key(key).site
-    except Rejected:  # a bad name is the ingest's to reject and record, with its reason
-        return None
 
 
 def _base_filename(key: str) -> str | None:

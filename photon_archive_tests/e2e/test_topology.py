@@ -33,9 +33,9 @@ from dagster._core.storage.tags import GRPC_INFO_TAG, WILL_RETRY_TAG
 from photon_archive.aws.clients import client
 from photon_archive.defs.maintenance import MAINTENANCE_TAG
 from photon_archive.defs.maintenance.upload_log import delete_expired_upload_log_items, expire_upload_log
-from photon_archive.ingest.delivery import TAG_PREFIX
 from photon_archive.naming import parse_key
 from photon_archive.provision import provision
+from photon_archive.run_tags import TAG_PREFIX
 from photon_archive_tests.archive import Archive
 from photon_archive_tests.e2e.night import NightWatch, Uploader, by_exposure
 from photon_archive_tests.e2e.stack import (
