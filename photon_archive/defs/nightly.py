@@ -57,6 +57,9 @@ COMMIT_LAG = timedelta(minutes=5)
 # refreshes only the nights and sites written within this of the latest write; the older ones are
 # a backfill away (materialize them from the asset's page).
 FIRST_REFRESH = timedelta(days=1)
+# A report waits in the run queue behind every ingest run queued with it: the frontend waits for
+# the ingest, nobody for the report.
+REPORT_PRIORITY = {"dagster/priority": "-1"}
 REJECTION_COLUMNS = TableSchema(
     columns=[
         TableColumn("reason", "string"),
@@ -125,7 +128,7 @@ def _refresh(pair: tuple[date, str], latest: datetime | None = None) -> RunReque
     night, site = pair
     key = partition_key(night, site)
     run_key = None if latest is None else f"{key}@{latest.isoformat()}"
-    return RunRequest(partition_key=key, run_key=run_key, tags={TAG_SITE: site})
+    return RunRequest(partition_key=key, run_key=run_key, tags={TAG_SITE: site, **REPORT_PRIORITY})
 
 
 def _new_partitions(

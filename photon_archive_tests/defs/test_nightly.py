@@ -70,6 +70,8 @@ def test_the_sensor_adds_each_night_and_site_and_each_report_counts_what_the_led
     added = {r.partitions_def_name: set(r.partition_keys) for r in first.dynamic_partitions_requests or []}
     assert added == {"nights": {FIRST.isoformat(), SECOND.isoformat()}, "sites": {"sro", "mrc"}}
     assert {str(r.partition_key) for r in first.run_requests or []} == {_key(*pair) for pair in PAIRS}
+    # The reports wait in the run queue behind any ingest run (priority 0).
+    assert {r.tags["dagster/priority"] for r in first.run_requests or []} == {"-1"}
     _add_partitions(archive, first)
     reports = _refresh(archive, list(first.run_requests or []))
     for night, site in PAIRS:
