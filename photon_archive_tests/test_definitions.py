@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
-from dagster import ComponentTree, Definitions, load_from_defs_folder
+from dagster import Definitions, instance_for_test
 
-import photon_archive.defs
 from photon_archive.definitions import PROJECT_ROOT, build_definitions
 from photon_archive.settings import DEPLOYMENTS, Settings
+
+
+@pytest.fixture(autouse=True)
+def loading_instance() -> Iterator[None]:
+    """Load as a code server does, beside a live instance: an instance's definitions state storage
+    stays current after the instance is gone (Dagster sets it when one is entered and does not
+    unset it), so a load after an earlier test's instance would find that storage dead."""
+    with instance_for_test():
+        yield
 
 
 def _names(definitions: Definitions) -> dict[str, set[str]]:
@@ -23,17 +33,40 @@ def _names(definitions: Definitions) -> dict[str, set[str]]:
     }
 
 
+# Run in a fresh interpreter, as a code server loads them: Dagster keeps the definitions-state
+# storage of the last instance entered in this process current after the instance is gone, and a
+# component tree loaded afterwards would reach for it.
+LOADS = f"""
+import json
+from dagster import ComponentTree, Definitions, load_from_defs_folder
+import photon_archive.defs
+from photon_archive.definitions import PROJECT_ROOT, build_definitions
+from photon_archive.settings import Settings
+from {__name__} import _names
+
+resources = build_definitions(Settings(database_url="sqlite://")).resources
+from_config = Definitions.merge(
+    load_from_defs_folder(path_within_project=PROJECT_ROOT), Definitions(resources=resources)
+)
+by_module = ComponentTree.from_module(defs_module=photon_archive.defs, project_root=PROJECT_ROOT)
+installed = Definitions.merge(by_module.build_defs(), Definitions(resources=resources))
+built = build_definitions(Settings(database_url="sqlite://"))
+loads = {{"config": from_config, "module": installed, "built": built}}
+names = {{load: {{kind: sorted(found) for kind, found in _names(d).items()}} for load, d in loads.items()}}
+print(json.dumps(names))
+"""
+
+
 def test_an_installed_copy_loads_the_same_objects_as_the_project_config_names() -> None:
-    resources = build_definitions(Settings(database_url="sqlite://")).resources
-    from_config = Definitions.merge(
-        load_from_defs_folder(path_within_project=PROJECT_ROOT), Definitions(resources=resources)
-    )
-    by_module = ComponentTree.from_module(defs_module=photon_archive.defs, project_root=PROJECT_ROOT)
-    installed = Definitions.merge(by_module.build_defs(), Definitions(resources=resources))
-    assert _names(installed) == _names(from_config)
-    assert _names(build_definitions(Settings(database_url="sqlite://"))) == _names(from_config)
-    assert {"ingest", "replay", "asset_checks", "nightly_report_job"} <= _names(from_config)["jobs"]
-    assert _names(from_config)["sensors"] == {
+    loaded = subprocess.run([sys.executable, "-c", LOADS], capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert loaded.returncode == 0, loaded.stderr
+    answer = json.loads(loaded.stdout)
+    names = {load: {kind: set(found) for kind, found in kinds.items()} for load, kinds in answer.items()}
+    from_config = names["config"]
+    assert names["module"] == from_config
+    assert names["built"] == from_config
+    assert {"ingest", "replay", "asset_checks", "nightly_report_job"} <= from_config["jobs"]
+    assert from_config["sensors"] == {
         "s3_event_queue",
         "s3_prefix_scan",
         "run_failure_alerts",
@@ -41,9 +74,17 @@ def test_an_installed_copy_loads_the_same_objects_as_the_project_config_names() 
         "waiting_object_alerts",
         "nightly_report_refresh",
     }
-    assert "nightly_report_daily" in _names(from_config)["schedules"]
+    assert "nightly_report_daily" in from_config["schedules"]
 
 
+@pytest.fixture
+def live_instance() -> Iterator[None]:
+    """A load beside a live instance, as a code server's (see ``LOADS``)."""
+    with instance_for_test():
+        yield
+
+
+@pytest.mark.usefixtures("live_instance")
 @pytest.mark.parametrize("deployment", DEPLOYMENTS)
 def test_every_deployment_loads_every_job_with_its_resources(deployment: str) -> None:
     settings = Settings(
