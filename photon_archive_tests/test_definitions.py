@@ -39,6 +39,7 @@ def test_an_installed_copy_loads_the_same_objects_as_the_project_config_names() 
         "run_failure_alerts",
         "dead_letter_alerts",
         "waiting_object_alerts",
+        "resolve_earlier_failures",
     }
 
 
