@@ -25,6 +25,7 @@ from photon_archive.aws.queues import Datastream
 from photon_archive.aws.tables import Tables
 from photon_archive.catalog.resource import Catalog
 from photon_archive.defs.assets import lineage_events
+from photon_archive.defs.metadata_tables import rejection_table
 from photon_archive.defs.policies import contract_op, refuse_oversized_run
 from photon_archive.defs.resources import IngestRules
 from photon_archive.ingest.batch import Services, ingest_batch
@@ -33,6 +34,8 @@ from photon_archive.ingest.objects import ObjectEvent, ObjectRef
 
 # Objects per catalog transaction: bounded so a large replay never holds one huge transaction.
 BATCH_OBJECTS = 500
+# Rejections listed in a run's metadata; its log names every one.
+LISTED_REJECTIONS = 200
 
 
 class ObjectConfig(Config):
@@ -114,7 +117,7 @@ def run_batches(
             "thumbnails_written": result.thumbnails_written,
             "lag_seconds": MetadataValue.float(_lag_seconds(result)),
             "seconds": MetadataValue.float(round(time.monotonic() - started, 3)),
-            "rejections": MetadataValue.md(_rejection_table(result)),
+            "rejections": rejection_table(result.rejections[:LISTED_REJECTIONS]),
         },
     )
 
@@ -149,10 +152,3 @@ def notify_datastream(context: OpExecutionContext, result: BatchResult, datastre
 def ingest() -> None:
     """Ingest a batch of S3 objects: from the sensors, or from the launchpad with a list of keys."""
     notify_datastream(ingest_objects())
-
-
-def _rejection_table(result: BatchResult) -> str:
-    if not result.rejections:
-        return "no rejections"
-    rows = "\n".join(f"| `{key}` | {reason} |" for key, reason in result.rejections[:200])
-    return "| object | reason |\n|---|---|\n" + rows
