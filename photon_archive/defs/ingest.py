@@ -100,11 +100,12 @@ def ingest_objects(
 
 
 def run_batches(
-    context: OpExecutionContext, refs: list[ObjectRef], services: Services
+    context: OpExecutionContext, refs: list[ObjectRef], services: Services, done: str = "ingested"
 ) -> Output[BatchResult]:
-    """Ingest ``refs`` a bounded batch at a time; the run's metadata says what happened."""
+    """Ingest ``refs`` a bounded batch at a time, logging ``done`` so far after each; the run's
+    metadata says what happened."""
     started = time.monotonic()
-    result = ingest_in_batches(context, refs, services)
+    result = ingest_in_batches(context, refs, services, done)
     return Output(
         result,
         metadata={
@@ -122,12 +123,17 @@ def run_batches(
     )
 
 
-def ingest_in_batches(context: OpExecutionContext, refs: list[ObjectRef], services: Services) -> BatchResult:
-    """Ingest ``refs`` a bounded batch at a time, logging the rejections and telling the asset graph
-    what was written."""
+def ingest_in_batches(
+    context: OpExecutionContext, refs: list[ObjectRef], services: Services, done: str = "ingested"
+) -> BatchResult:
+    """Ingest ``refs`` a bounded batch at a time, logging the progress of a run of several batches
+    ("replayed 500 of 750 objects") and the rejections, and telling the asset graph what was written."""
     result = BatchResult()
     for start in range(0, len(refs), BATCH_OBJECTS):
-        result.absorb(ingest_batch(refs[start : start + BATCH_OBJECTS], services, context.run_id))
+        batch = refs[start : start + BATCH_OBJECTS]
+        result.absorb(ingest_batch(batch, services, context.run_id))
+        if len(refs) > BATCH_OBJECTS:
+            context.log.info(f"{done} {start + len(batch)} of {len(refs)} objects")
     for key, reason in result.rejections:
         context.log.warning(f"rejected {key}: {reason}")
     for event in lineage_events(result, _lag_seconds(result)):
