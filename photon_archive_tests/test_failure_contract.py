@@ -180,3 +180,17 @@ def test_an_upload_log_keyed_unusably_fails_at_once_naming_the_table_and_its_key
     failure = _failed_at_once(result)
     assert failure.step_key == "ingest_objects"
     assert "recent-uploads-log-keyed-otherwise" in _message(failure) and "pk" in _message(failure)
+
+
+def test_an_expiration_tracker_that_does_not_exist_fails_at_once_naming_the_table_and_item(
+    archive: Archive,
+) -> None:
+    keys = archive.upload_sample(count=1, data_type="EP")  # EP exposures expire: an entry is written
+    base = keys[0].split("/")[1].rsplit("-", 1)[0]
+    broken = archive.configured(expiration_table="data-expiration-tracker-missing")
+
+    result = broken.ingest(keys, raise_on_error=False)
+
+    headline = _headline(_failed_at_once(result))
+    table = "DynamoDB table data-expiration-tracker-missing"
+    assert f"{table}, key {base} does not exist (ResourceNotFoundException)" in headline
