@@ -116,6 +116,7 @@ def test_a_catalog_database_that_does_not_exist_fails_at_once_in_one_line_naming
     assert f"catalog database {missing.render_as_string(hide_password=True)} refused" in headline
     assert ":***@" in headline and "s3cret-pw" not in headline
     assert 'database "photon_archive_no_such_catalog" does not exist' in headline
+    assert "[SQL" not in headline and "SELECT" not in headline
 
 
 def test_a_catalog_that_refuses_connections_fails_after_its_retries_saying_so_in_one_line(
@@ -137,6 +138,7 @@ def test_a_catalog_that_refuses_connections_fails_after_its_retries_saying_so_in
     assert "Exceeded max_retries" not in headline
     assert f"catalog database {refusing.render_as_string(hide_password=True)} is unavailable" in headline
     assert "127.0.0.1" in headline and "port 1 failed" in headline and "s3cret-pw" not in headline
+    assert "[SQL" not in headline and "SELECT" not in headline
     assert "Connection refused" in _traceback(failure)
 
 
