@@ -18,9 +18,9 @@ from photon_archive.defs.ingest import ingest_run_config
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef
 from photon_archive.settings import Settings
 from photon_archive_workshop.sample import sample_exposures
+from photon_archive_workshop.sample_night import SAMPLE_NIGHT
 
-# The night sample exposures are taken on, unless a test says otherwise.
-SAMPLE_NIGHT = date(2026, 11, 24)
+__all__ = ["SAMPLE_NIGHT", "Archive"]
 
 
 @dataclass

@@ -201,3 +201,12 @@ def archive(aws_settings: Settings, postgres_url: str) -> Iterator[Archive]:
     upgrade(postgres_url)
     with instance_for_test() as instance:
         yield Archive(settings, instance)
+
+
+@pytest.fixture
+def dual(archive: Archive, legacy_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Archive:
+    """The archive deployed beside the old system, whose catalog is ``legacy_database_url``: the
+    catalogs' URLs are read from the environment when a run starts, as in production."""
+    monkeypatch.setenv("PHOTON_ARCHIVE_DATABASE_URL", archive.settings.database_url)
+    monkeypatch.setenv("PHOTON_ARCHIVE_LEGACY_DATABASE_URL", legacy_database_url)
+    return archive.configured(deployment="dual", legacy_database_url=legacy_database_url)

@@ -73,6 +73,7 @@ def test_an_installed_copy_loads_the_same_objects_as_the_project_config_names() 
         "dead_letter_alerts",
         "waiting_object_alerts",
         "nightly_report_refresh",
+        "resolve_earlier_failures",
     }
     assert "nightly_report_daily" in from_config["schedules"]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dagster import DagsterEvent, ExecuteInProcessResult
+from sqlalchemy import URL
 
 from photon_archive.aws.clients import client
 from photon_archive.definitions import build_definitions
@@ -29,6 +30,19 @@ def _message(failure: DagsterEvent) -> str:
     return error.message
 
 
+def _headline(failure: DagsterEvent) -> str:
+    """The step failure's message, asserted to be one line, as the UI heads the failure with it."""
+    message = _message(failure)
+    assert len(message.strip().splitlines()) == 1, message
+    assert failure.step_failure_data.error.cause is None  # type: ignore[union-attr]
+    return message
+
+
+def _traceback(failure: DagsterEvent) -> str:
+    metadata = failure.step_failure_data.user_failure_data.metadata  # type: ignore[union-attr]
+    return str(metadata["traceback"].value)
+
+
 def _upload_one_exposure(archive: Archive) -> list[str]:
     keys = []
     for sample in sample_exposures(night=SAMPLE_NIGHT, count=1):
@@ -44,7 +58,9 @@ def test_an_ingest_into_a_missing_bucket_fails_at_once_naming_the_bucket(archive
 
     failure = _failed_at_once(result)
     assert failure.step_key == "ingest_objects"
-    assert "S3 bucket photonranch-no-such-bucket does not exist (NoSuchBucket)" in _message(failure)
+    message = _message(failure)
+    assert "S3 bucket photonranch-no-such-bucket, key data/sro-kb001ms-" in message
+    assert "does not exist (NoSuchBucket): The specified bucket does not exist" in message
     assert archive.query("SELECT key FROM object_ledger") == []
 
 
@@ -55,7 +71,7 @@ def test_a_replay_of_a_missing_bucket_fails_at_once_naming_the_bucket(archive: A
 
     failure = _failed_at_once(result)
     assert failure.step_key == "replay_objects"
-    assert "S3 bucket photonranch-gone does not exist (NoSuchBucket)" in _message(failure)
+    assert "S3 bucket photonranch-gone, prefix data/ does not exist (NoSuchBucket)" in _message(failure)
 
 
 def test_a_maintenance_job_on_a_table_that_does_not_exist_fails_at_once_naming_the_table(
@@ -81,7 +97,49 @@ def test_an_ingest_into_an_unmigrated_catalog_fails_at_once_naming_the_table(
 
     failure = _failed_at_once(result)
     assert failure.step_key == "ingest_objects"
-    assert "no such table" in _message(failure) and "unmigrated.sqlite" in _message(failure)
+    headline = _headline(failure)
+    assert "no such table" in headline and "unmigrated.sqlite" in headline
+    assert "SELECT" not in headline and "sqlite3.OperationalError" in _traceback(failure)
+
+
+def test_a_catalog_database_that_does_not_exist_fails_at_once_in_one_line_naming_it(
+    archive: Archive, postgres_admin_url: URL
+) -> None:
+    keys = _upload_one_exposure(archive)
+    missing = postgres_admin_url.set(database="photon_archive_no_such_catalog", password="s3cret-pw")
+
+    result = archive.configured(database_url=missing.render_as_string(hide_password=False)).ingest(
+        keys, raise_on_error=False
+    )
+
+    headline = _headline(_failed_at_once(result))
+    assert f"catalog database {missing.render_as_string(hide_password=True)} refused" in headline
+    assert ":***@" in headline and "s3cret-pw" not in headline
+    assert 'database "photon_archive_no_such_catalog" does not exist' in headline
+    assert "[SQL" not in headline and "SELECT" not in headline
+
+
+def test_a_catalog_that_refuses_connections_fails_after_its_retries_saying_so_in_one_line(
+    archive: Archive, postgres_admin_url: URL
+) -> None:
+    keys = _upload_one_exposure(archive)
+    refusing = postgres_admin_url.set(port=1, password="s3cret-pw")
+
+    result = archive.configured(database_url=refusing.render_as_string(hide_password=False)).ingest(
+        keys, raise_on_error=False
+    )
+
+    assert not result.success
+    retries = [event for event in result.all_events if event.event_type_value == "STEP_UP_FOR_RETRY"]
+    assert len(retries) == 3
+    (failure,) = [event for event in result.all_events if event.is_step_failure]
+    headline = _headline(failure)
+    assert headline.strip().endswith("; retried 3 times")
+    assert "Exceeded max_retries" not in headline
+    assert f"catalog database {refusing.render_as_string(hide_password=True)} is unavailable" in headline
+    assert "127.0.0.1" in headline and "port 1 failed" in headline and "s3cret-pw" not in headline
+    assert "[SQL" not in headline and "SELECT" not in headline
+    assert "Connection refused" in _traceback(failure)
 
 
 def test_a_request_aws_finds_malformed_is_a_bug_failing_at_once_with_its_traceback(archive: Archive) -> None:
@@ -105,8 +163,7 @@ def test_a_request_aws_finds_malformed_is_a_bug_failing_at_once_with_its_traceba
     assert failure.step_key == "ingest_objects"
     assert "a bug, not retried: ClientError" in _message(failure)
     assert "ValidationException" in _message(failure)
-    metadata = failure.step_failure_data.user_failure_data.metadata  # type: ignore[union-attr]
-    trace = str(metadata["traceback"].value)
+    trace = _traceback(failure)
     assert "track_expiration" in trace and "update_item" in trace
 
 
@@ -125,3 +182,17 @@ def test_an_upload_log_keyed_unusably_fails_at_once_naming_the_table_and_its_key
     failure = _failed_at_once(result)
     assert failure.step_key == "ingest_objects"
     assert "recent-uploads-log-keyed-otherwise" in _message(failure) and "pk" in _message(failure)
+
+
+def test_an_expiration_tracker_that_does_not_exist_fails_at_once_naming_the_table_and_item(
+    archive: Archive,
+) -> None:
+    keys = archive.upload_sample(count=1, data_type="EP")  # EP exposures expire: an entry is written
+    base = keys[0].split("/")[1].rsplit("-", 1)[0]
+    broken = archive.configured(expiration_table="data-expiration-tracker-missing")
+
+    result = broken.ingest(keys, raise_on_error=False)
+
+    headline = _headline(_failed_at_once(result))
+    table = "DynamoDB table data-expiration-tracker-missing"
+    assert f"{table}, key {base} does not exist (ResourceNotFoundException)" in headline

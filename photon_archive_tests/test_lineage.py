@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from dagster import AssetKey, SensorResult
+from dagster import AssetKey, SensorResult, TableMetadataValue
 
 from photon_archive.aws.clients import client
 from photon_archive.definitions import build_definitions
 from photon_archive_tests.archive import Archive
 from photon_archive_tests.sensors.ticks import drain_event_queue, event_queue_tick
+
+
+def _table(value: object) -> TableMetadataValue:
+    """A metadata value the UI shows as a table, with its columns."""
+    assert isinstance(value, TableMetadataValue)
+    return value
 
 
 def _checks(archive: Archive) -> dict[str, bool]:
@@ -22,6 +28,10 @@ def test_an_ingest_run_materializes_each_asset_it_wrote_with_figures(archive: Ar
     keys = archive.upload_sample(count=2) + archive.upload_sample(count=1, prefix="allsky")
     result = archive.ingest(keys + ["data/not-a-name.txt"])
 
+    (output,) = [e for e in result.all_events if e.event_type_value == "STEP_OUTPUT"][:1]
+    rejections = _table(output.step_output_data.metadata["rejections"])  # type: ignore[union-attr]
+    assert [record.data["object"] for record in rejections.records] == ["data/not-a-name.txt"]
+    assert [column.name for column in rejections.schema.columns] == ["object", "reason"]
     materialized = {m.asset_key: m.metadata for m in result.asset_materializations_for_node("ingest_objects")}
     assert set(materialized) == {AssetKey("images"), AssetKey("allsky_images"), AssetKey("thumbnails")}
     assert materialized[AssetKey("images")]["exposures"].value == 2
@@ -60,6 +70,11 @@ def test_checks_are_green_on_a_clean_catalog_and_red_on_a_crafted_one(archive: A
         "no_object_waits_for_a_run": True,
         "expired_exposures_are_gone": True,
     }
+    checks = build_definitions(archive.settings).resolve_job_def("asset_checks")
+    evaluations = checks.execute_in_process(instance=archive.instance).get_asset_check_evaluations()
+    (rejected,) = [e for e in evaluations if e.check_name == "no_rejections_in_the_last_day"]
+    (row,) = [record.data for record in _table(rejected.metadata["reasons"]).records]
+    assert row["object"] == "data/sro-kb001ms-20261124-1234-EX00.txt" and row["reason"]
 
 
 def test_objects_left_queued_by_a_run_that_never_finished_fail_their_check_until_it_runs(
@@ -83,9 +98,9 @@ def test_objects_left_queued_by_a_run_that_never_finished_fail_their_check_until
     ]
     assert evaluation.passed is False
     assert evaluation.metadata["waiting"].value == len(keys)
-    assert isinstance(evaluation.metadata["objects"].value, str) and request.run_key is not None
-    assert all(key in evaluation.metadata["objects"].value for key in keys)
-    assert request.run_key in evaluation.metadata["objects"].value
+    listed = [record.data for record in _table(evaluation.metadata["objects"]).records]
+    assert sorted(str(row["object"]) for row in listed) == sorted(keys)
+    assert {row["run_key"] for row in listed} == {request.run_key}
 
     ingest = build_definitions(archive.settings).resolve_job_def("ingest")
     assert ingest.execute_in_process(run_config=request.run_config, instance=archive.instance).success

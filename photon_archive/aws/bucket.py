@@ -27,7 +27,12 @@ def is_missing(error: ClientError) -> bool:
     return str(error.response.get("Error", {}).get("Code")) in MISSING
 
 
-def _where(bucket: str) -> str:
+def _where(bucket: str, key: str = "", prefix: str | None = None) -> str:
+    """The resource a failure names: the bucket, and the key or the prefix of the call."""
+    if key:
+        return f"S3 bucket {bucket}, key {key}"
+    if prefix is not None:
+        return f"S3 bucket {bucket}, prefix {prefix or '(all)'}"
     return f"S3 bucket {bucket}"
 
 
@@ -71,7 +76,7 @@ class RangeReader:
         return len(data)
 
     def _get(self, start: int, end: int) -> bytes:
-        with translated(_where(self.bucket)):
+        with translated(_where(self.bucket, self.key)):
             try:
                 response = client("s3").get_object(
                     Bucket=self.bucket, Key=self.key, Range=f"bytes={start}-{end - 1}"
@@ -96,7 +101,7 @@ class Bucket(ConfigurableResource):  # type: ignore[type-arg]
         return info.etag if info is not None else None
 
     def head(self, key: str) -> ObjectInfo | None:
-        with translated(_where(self.bucket)):
+        with translated(_where(self.bucket, key)):
             try:
                 response = client("s3").head_object(Bucket=self.bucket, Key=key)
             except ClientError as error:
@@ -116,7 +121,7 @@ class Bucket(ConfigurableResource):  # type: ignore[type-arg]
 
         ``limit`` names the setting that ``max_bytes`` comes from, so the rejection says what to change.
         """
-        with translated(_where(self.bucket)):
+        with translated(_where(self.bucket, key)):
             try:
                 response = client("s3").get_object(Bucket=self.bucket, Key=key)
             except ClientError as error:
@@ -134,7 +139,7 @@ class Bucket(ConfigurableResource):  # type: ignore[type-arg]
         return RangeReader(self.bucket, key, size)
 
     def put(self, key: str, body: bytes, content_type: str, metadata: dict[str, str] | None = None) -> None:
-        with translated(_where(self.bucket)):
+        with translated(_where(self.bucket, key)):
             client("s3").put_object(
                 Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, Metadata=metadata or {}
             )
@@ -148,7 +153,7 @@ class Bucket(ConfigurableResource):  # type: ignore[type-arg]
         pages = paginator.paginate(
             Bucket=self.bucket, Prefix=prefix, StartAfter=start_after, PaginationConfig=pagination
         )
-        with translated(_where(self.bucket)):
+        with translated(_where(self.bucket, prefix=prefix)):
             for page in pages:
                 for item in page.get("Contents", []):
                     yield ObjectInfo(

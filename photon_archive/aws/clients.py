@@ -14,6 +14,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from photon_archive.errors import Misconfigured, Transient
+from photon_archive.headlines import one_line as _one_line
 
 # botocore's "standard" retry mode backs off on throttling and 5xx; a run's step retry policy sits above it.
 CLIENT_CONFIG = Config(
@@ -157,7 +158,3 @@ def translated(resource: str) -> Iterator[None]:
         if translated_error is None:
             raise
         raise translated_error from error
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())

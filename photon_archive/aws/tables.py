@@ -112,7 +112,7 @@ class Tables(ConfigurableResource):  # type: ignore[type-arg]
         The conditional write keeps whichever expiry is earliest, so the entry is the same whatever
         order the exposure's files are processed in, and a later file never extends it.
         """
-        with translated(_where(self.expiration_tracker)):
+        with translated(_where(self.expiration_tracker, entry.base_filename)):
             try:
                 client("dynamodb").update_item(
                     TableName=self.expiration_tracker,
@@ -129,7 +129,7 @@ class Tables(ConfigurableResource):  # type: ignore[type-arg]
 
     def site_metadata(self, site: str) -> dict[str, str]:
         """The ``{site}#metadata`` item the upload API writes (``channel1..3`` = base filename)."""
-        with translated(_where(self.info_images)):
+        with translated(_where(self.info_images, metadata_pk(site))):
             item = (
                 client("dynamodb")
                 .get_item(
@@ -146,7 +146,7 @@ class Tables(ConfigurableResource):  # type: ignore[type-arg]
         replaces the item whole; an older one leaves it. Both writes are conditional, so concurrent
         runs end with the newest exposure, whole, whatever the interleaving.
         """
-        with translated(_where(self.info_images)):
+        with translated(_where(self.info_images, file.key)):
             return self._write_info_image(file, expiration_timestamp)
 
     def _write_info_image(self, file: InfoImageFile, expiration_timestamp: int) -> str:
@@ -315,7 +315,7 @@ class Tables(ConfigurableResource):  # type: ignore[type-arg]
 
     def _delete_if(self, table: str, key: dict[str, Any], condition: str, values: dict[str, Any]) -> bool:
         """Delete the item if ``condition`` still holds; False when it does not or the item is gone."""
-        with translated(_where(table)):
+        with translated(_where(table, _key_text(key))):
             try:
                 client("dynamodb").delete_item(
                     TableName=table, Key=key, ConditionExpression=condition, ExpressionAttributeValues=values
@@ -329,8 +329,14 @@ class Tables(ConfigurableResource):  # type: ignore[type-arg]
 INFO_FLAGS = tuple(READER_PATH_FIELDS)
 
 
-def _where(table: str) -> str:
-    return f"DynamoDB table {table}"
+def _where(table: str, key: str = "") -> str:
+    """The resource a failure names: the table, and the item's key where the call has one."""
+    return f"DynamoDB table {table}, key {key}" if key else f"DynamoDB table {table}"
+
+
+def _key_text(key: dict[str, Any]) -> str:
+    """An item's key as a failure names it: its attributes' values."""
+    return ", ".join(str(next(iter(value.values()), "")) for value in key.values())
 
 
 def _number(value: int) -> dict[str, str]:

@@ -540,15 +540,23 @@ class Comparison:
             },
         }
 
+    def table_rows(self) -> list[dict[str, Any]]:
+        """One row per table compared: its rows in ours, in the legacy catalog and on both, and its
+        differences."""
+        return [
+            {
+                "table": table.table,
+                "ours": table.ours_rows,
+                "legacy": table.legacy_rows,
+                "on_both": table.matched,
+                "differences": table.differences,
+            }
+            for table in self.tables
+        ]
+
     def markdown(self) -> str:
-        """The short summary an operator reads first."""
-        lines = [f"Compared {self.selection.describe()}.", ""]
-        lines += ["| table | ours | legacy | on both | differences |", "|---|---|---|---|---|"]
-        for table in self.tables:
-            lines.append(
-                f"| {table.table} | {table.ours_rows} | {table.legacy_rows} | {table.matched} "
-                f"| {table.differences} |"
-            )
+        """The short summary an operator reads first: each category found, by table."""
+        lines = [f"Compared {self.selection.describe()}."]
         for table in self.tables:
             lines.append("")
             if not table.tallies:

@@ -19,6 +19,7 @@ from sqlalchemy import exc as sqlalchemy_errors
 from sqlalchemy.engine import ExceptionContext, make_url
 
 from photon_archive.errors import Misconfigured, Transient
+from photon_archive.headlines import first_line, hidden_password
 
 # SQLSTATE classes and codes (PostgreSQL appendix A) a retry can fix: connection exceptions,
 # insufficient resources, operator intervention (a shutdown, a restart), serialization failures,
@@ -33,7 +34,7 @@ MISCONFIGURED_WORDS = ("password authentication failed", "does not exist", "no s
 
 def redacted_url(database_url: str) -> str:
     """A database URL fit for a log line or a message: the password hidden."""
-    return make_url(database_url).render_as_string(hide_password=True)
+    return hidden_password(database_url)
 
 
 @functools.cache
@@ -66,7 +67,7 @@ def classify(
     if wrapped is None:  # not the driver's: a bug of ours on the way to or from it
         return None
     state = str(getattr(error, "pgcode", None) or getattr(error, "sqlstate", None) or "")
-    said = _first_line(str(error))
+    said = first_line(str(error))
     kind = type(error).__name__ + (f" {state}" if state else "")
     if state.startswith(MISCONFIGURED_STATES) or (
         not state and any(words in said for words in MISCONFIGURED_WORDS)
@@ -79,10 +80,6 @@ def classify(
     ):
         return Transient(f"{where} is unavailable for now ({kind}): {said}")
     return None
-
-
-def _first_line(text: str) -> str:
-    return next((line.strip() for line in text.splitlines() if line.strip()), "(no message)")
 
 
 def ensure_sqlite_folder(database_url: str) -> None:

@@ -22,6 +22,7 @@ from photon_archive.catalog.models import LedgerEntry, ObjectState
 from photon_archive.catalog.resource import Catalog
 from photon_archive.catalog.store import EXPOSURE_TABLES
 from photon_archive.defs.assets import S3_OBJECTS, THUMBNAILS
+from photon_archive.defs.metadata_tables import rejection_table, waiting_table
 from photon_archive.defs.resources import Retention
 from photon_archive.maintenance.exposures import EXPIRY_INTERVAL, due_exposures
 from photon_archive.naming import EXPOSURE_TABLE, THUMBNAIL_SOURCE_REDUCTION
@@ -108,11 +109,10 @@ def thumbnails_follow_medium_jpgs(catalog: Catalog) -> AssetCheckResult:
 )
 def no_rejections_in_the_last_day(catalog: Catalog) -> AssetCheckResult:
     rejections = recent_rejections(catalog, _now())
-    table = "\n".join(f"| `{key}` | {reason} |" for key, reason in rejections[:LISTED])
     return AssetCheckResult(
         passed=not rejections,
         severity=AssetCheckSeverity.WARN,
-        metadata={"rejected": len(rejections), "reasons": f"| object | reason |\n|---|---|\n{table}"},
+        metadata={"rejected": len(rejections), "reasons": rejection_table(rejections[:LISTED])},
     )
 
 
@@ -122,17 +122,7 @@ def no_rejections_in_the_last_day(catalog: Catalog) -> AssetCheckResult:
 )
 def no_object_waits_for_a_run(catalog: Catalog) -> AssetCheckResult:
     count, waiting = objects_waiting_in_queue(catalog, _now())
-    table = "\n".join(
-        f"| `{key}` | `{run_key}` | {since:%Y-%m-%d %H:%M} |" for key, run_key, since in waiting
-    )
-    return AssetCheckResult(
-        passed=not count,
-        metadata={
-            "waiting": count,
-            "objects": "| object | run key (`dagster/run_key` tag) | queued since (UTC) |\n"
-            f"|---|---|---|\n{table}",
-        },
-    )
+    return AssetCheckResult(passed=not count, metadata={"waiting": count, "objects": waiting_table(waiting)})
 
 
 @asset_check(asset="images", description="No expired exposure still has objects one expiry interval later.")

@@ -30,6 +30,15 @@ from photon_archive.catalog.side_by_side import compare_catalogs
 from photon_archive.defs.policies import contract_op
 from photon_archive.run_tags import TAG_JOB
 
+TABLE_COLUMNS = TableSchema(
+    columns=[
+        TableColumn("table", "string"),
+        TableColumn("ours", "int", description="rows in photon_archive's catalog"),
+        TableColumn("legacy", "int", description="rows in the legacy catalog"),
+        TableColumn("on_both", "int", description="base filenames on both sides"),
+        TableColumn("differences", "int"),
+    ]
+)
 CATEGORY_COLUMNS = TableSchema(
     columns=[
         TableColumn("table", "string"),
@@ -71,6 +80,7 @@ def compare_catalogs_with_legacy(
 def report_metadata(comparison: Comparison) -> dict[str, Any]:
     return {
         "summary": MetadataValue.md(comparison.markdown()),
+        "tables": MetadataValue.table([TableRecord(row) for row in comparison.table_rows()], TABLE_COLUMNS),
         "categories": MetadataValue.table(
             [TableRecord(row) for row in comparison.category_rows()], CATEGORY_COLUMNS
         ),

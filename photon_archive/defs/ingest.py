@@ -26,6 +26,7 @@ from photon_archive.aws.queues import Datastream
 from photon_archive.aws.tables import Tables
 from photon_archive.catalog.resource import Catalog
 from photon_archive.defs.assets import lineage_events
+from photon_archive.defs.metadata_tables import rejection_table
 from photon_archive.defs.policies import contract_op, refuse_oversized_run
 from photon_archive.defs.resources import IngestRules
 from photon_archive.ingest.batch import Services, ingest_batch
@@ -35,6 +36,8 @@ from photon_archive.run_tags import TAG_JOB, missing, outcome_tags, scope_tags
 
 # Objects per catalog transaction: bounded so a large replay never holds one huge transaction.
 BATCH_OBJECTS = 500
+# Rejections listed in a run's metadata; its log names every one.
+LISTED_REJECTIONS = 200
 
 
 # The ingest op's config is declared in Dagster's plain schema. As a ``Config`` class each field would
@@ -105,12 +108,13 @@ def ingest_objects(
 
 
 def run_batches(
-    context: OpExecutionContext, refs: list[ObjectRef], services: Services
+    context: OpExecutionContext, refs: list[ObjectRef], services: Services, done: str = "ingested"
 ) -> Output[BatchResult]:
-    """Ingest ``refs`` a bounded batch at a time; the run's metadata and tags say what happened."""
+    """Ingest ``refs`` a bounded batch at a time, logging ``done`` so far after each; the run's
+    metadata and tags say what happened."""
     started = time.monotonic()
     fill_in_tags(context, scope_tags(ref.key for ref in refs))
-    result = ingest_in_batches(context, refs, services)
+    result = ingest_in_batches(context, refs, services, done)
     context.instance.add_run_tags(
         context.run_id, outcome_tags(result.ingested, result.rejected, result.failed)
     )
@@ -126,7 +130,7 @@ def run_batches(
             "thumbnails_written": result.thumbnails_written,
             "lag_seconds": MetadataValue.float(_lag_seconds(result)),
             "seconds": MetadataValue.float(round(time.monotonic() - started, 3)),
-            "rejections": MetadataValue.md(_rejection_table(result)),
+            "rejections": rejection_table(result.rejections[:LISTED_REJECTIONS]),
         },
     )
 
@@ -140,12 +144,17 @@ def fill_in_tags(context: OpExecutionContext, tags: Mapping[str, str]) -> None:
         context.instance.add_run_tags(context.run_id, new)
 
 
-def ingest_in_batches(context: OpExecutionContext, refs: list[ObjectRef], services: Services) -> BatchResult:
-    """Ingest ``refs`` a bounded batch at a time, logging the rejections and telling the asset graph
-    what was written."""
+def ingest_in_batches(
+    context: OpExecutionContext, refs: list[ObjectRef], services: Services, done: str = "ingested"
+) -> BatchResult:
+    """Ingest ``refs`` a bounded batch at a time, logging the progress of a run of several batches
+    ("replayed 500 of 750 objects") and the rejections, and telling the asset graph what was written."""
     result = BatchResult()
     for start in range(0, len(refs), BATCH_OBJECTS):
-        result.absorb(ingest_batch(refs[start : start + BATCH_OBJECTS], services, context.run_id))
+        batch = refs[start : start + BATCH_OBJECTS]
+        result.absorb(ingest_batch(batch, services, context.run_id))
+        if len(refs) > BATCH_OBJECTS:
+            context.log.info(f"{done} {start + len(batch)} of {len(refs)} objects")
     for key, reason in result.rejections:
         context.log.warning(f"rejected {key}: {reason}")
     for event in lineage_events(result, _lag_seconds(result)):
@@ -170,10 +179,3 @@ def notify_datastream(context: OpExecutionContext, result: BatchResult, datastre
 def ingest() -> None:
     """Ingest a batch of S3 objects: from the sensors, or from the launchpad with a list of keys."""
     notify_datastream(ingest_objects())
-
-
-def _rejection_table(result: BatchResult) -> str:
-    if not result.rejections:
-        return "no rejections"
-    rows = "\n".join(f"| `{key}` | {reason} |" for key, reason in result.rejections[:200])
-    return "| object | reason |\n|---|---|\n" + rows

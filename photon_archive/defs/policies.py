@@ -4,11 +4,16 @@ and the bound on a run's size.
 The classes are the contract (``errors.py``); this is the one place they meet Dagster. Every op
 of the project is made with ``contract_op``, which keeps it for the op's whole body:
 
-- ``Transient`` propagates, and the op's ``TRANSIENT_RETRY`` retries the step with backoff, then
+- ``Transient`` becomes a failure the op's ``TRANSIENT_RETRY`` retries with backoff; the last one
+  is not retried and says so ("...; retried 3 times", not Dagster's "Exceeded max_retries"), and
   fails the run, where "re-execute from failure" finishes it;
 - ``Misconfigured`` fails the step at once, no retry, with its one line as the description;
-- anything else is a bug and fails the step at once too, its traceback kept as the failure's cause
-  and in its metadata: retrying a bug three times only delays the page.
+- anything else is a bug and fails the step at once too: retrying a bug three times only delays
+  the page.
+
+Every failure's description is one line naming the cause (``headlines.py``); the traceback, with
+the vendor's error, its SQL and parameters, is in its metadata and not chained to it, so the UI
+shows the line first and the detail on demand.
 
 ``Rejected`` never gets here: the batch records it against its object and goes on.
 """
@@ -22,9 +27,21 @@ from contextlib import contextmanager
 from enum import Enum
 from typing import Any, TypeVar
 
-from dagster import Backoff, Failure, Jitter, MetadataValue, OpDefinition, RetryPolicy, RetryRequested, op
+from dagster import (
+    Backoff,
+    DagsterInvariantViolationError,
+    Failure,
+    Jitter,
+    MetadataValue,
+    OpDefinition,
+    OpExecutionContext,
+    RetryPolicy,
+    RetryRequested,
+    op,
+)
 
 from photon_archive.errors import Misconfigured, Transient
+from photon_archive.headlines import one_line, retried
 
 # Delays of 2±2 s, 6±2 s and 14±2 s: a database restart or an S3 brown-out is over by the last one.
 TRANSIENT_RETRY = RetryPolicy(max_retries=3, delay=2, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
@@ -47,17 +64,32 @@ def action_for(error: BaseException) -> Action:
     return Action.FAIL_AT_ONCE
 
 
-def failure_for(error: BaseException) -> Failure:
-    """The failure, not retried, a step ends with for ``error``: a misconfiguration in its own one
-    line; a bug named by its type, with its traceback in the metadata."""
-    if isinstance(error, Misconfigured):
-        return Failure(description=_one_line(str(error)), allow_retries=False)
+def failure_for(error: BaseException, retry_number: int = 0) -> Failure:
+    """The failure a step ends with for ``error`` on its attempt after ``retry_number`` retries: a
+    transient one in its own line, retried until the policy's retries are spent; a misconfiguration
+    in its own line; a bug named by its type. Each keeps its traceback in the metadata."""
     trace = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    metadata = {"traceback": MetadataValue.text(trace)}
+    headline = one_line(str(error))
+    if isinstance(error, Transient):
+        if retry_number < TRANSIENT_RETRY.max_retries:
+            return Failure(description=headline, metadata=metadata, allow_retries=True)
+        return Failure(description=retried(headline, retry_number), metadata=metadata, allow_retries=False)
+    if isinstance(error, Misconfigured):
+        return Failure(description=headline, metadata=metadata, allow_retries=False)
     return Failure(
-        description=f"a bug, not retried: {type(error).__name__}: {_one_line(str(error))}",
-        metadata={"traceback": MetadataValue.text(trace)},
+        description=f"a bug, not retried: {type(error).__name__}: {headline}",
+        metadata=metadata,
         allow_retries=False,
     )
+
+
+def _retry_number() -> int:
+    """How many times the step running now was retried; 0 outside a step."""
+    try:
+        return OpExecutionContext.get().retry_number
+    except DagsterInvariantViolationError:
+        return 0
 
 
 @contextmanager
@@ -66,9 +98,9 @@ def retry_contract() -> Iterator[None]:
     try:
         yield
     except Exception as error:
-        if action_for(error) is not Action.FAIL_AT_ONCE:
+        if action_for(error) is Action.AS_DECIDED:
             raise
-        raise failure_for(error) from error
+        raise failure_for(error, _retry_number()) from None
 
 
 Body = TypeVar("Body", bound=Callable[..., Any])
@@ -101,7 +133,3 @@ def refuse_oversized_run(objects: int, max_objects_per_run: int) -> None:
             "(max_objects_per_run): launch them as several runs, or re-ingest them with the replay job",
             allow_retries=False,
         )
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split()) or "(no message)"

@@ -2,7 +2,7 @@
 
 from dataclasses import replace
 
-from dagster import Config, OpExecutionContext, Output, ResourceParam, in_process_executor, job
+from dagster import Config, Failure, OpExecutionContext, Output, ResourceParam, in_process_executor, job
 
 from photon_archive.aws.bucket import Bucket
 from photon_archive.aws.tables import Tables
@@ -30,6 +30,15 @@ class ReplayConfig(Config):
     last_night: str = ""
     force: bool = False
 
+    def describe(self) -> str:
+        """The selection in words, as a failure or a log line names it."""
+        site = f"site {self.site}" if self.site else "every site"
+        if self.first_night or self.last_night:
+            nights = f"nights {self.first_night or '(open)'} to {self.last_night or '(open)'}"
+        else:
+            nights = "every night"
+        return f"prefix {self.prefix.strip('/')}/, {site}, {nights}"
+
 
 @contract_op
 def replay_objects(
@@ -47,11 +56,16 @@ def replay_objects(
         for info in bucket.list_objects(listing_prefix)
         if in_nights(info.key, config.first_night, config.last_night)
     ]
+    if not refs:
+        raise Failure(
+            f"the replay selects no object: nothing in the bucket matches {config.describe()}",
+            allow_retries=False,
+        )
     if not config.force:
         with catalog.engine().connect() as connection:
             known = known_objects(connection, [ref.key for ref in refs])
         refs = [ref for ref in refs if not already_done(known.get(ref.key), ref)]
-    context.log.info(f"replaying {len(refs)} objects under {listing_prefix}")
+    context.log.info(f"replaying {len(refs)} objects of {config.describe()}")
     # What the replay selected, as run_batches would tag it, but an empty selection still names its
     # prefix, and a replay of one site names it.
     scope = scope_tags(ref.key for ref in refs)
@@ -61,7 +75,7 @@ def replay_objects(
     if config.force:
         forced = replace(settings.reach, thumbnails=Thumbnails.ALWAYS)
         settings = replace(settings, reach=forced.within(settings.reach))
-    return run_batches(context, refs, Services(bucket, tables, catalog.engine(), settings))
+    return run_batches(context, refs, Services(bucket, tables, catalog.engine(), settings), "replayed")
 
 
 @job(executor_def=in_process_executor, tags={TAG_JOB: "replay", TAG_SOURCE: "replay"})

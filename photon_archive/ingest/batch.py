@@ -60,6 +60,9 @@ def ingest_batch(refs: Sequence[ObjectRef], services: Services, run_id: str) -> 
     3. S3: header and jpg reads, thumbnail writes, eight objects at a time;
     4. DynamoDB: channel items, upload-log items, expiration entries;
     5. one catalog transaction: rows, cleared flags and every object's ledger record.
+
+    A batch that fails after step 3 commits nothing, so it removes the thumbnails it made where
+    there was none, leaving none that no row names; one it replaced stays, with the newer picture.
     """
     settings = services.settings
     batch = decisions.sort_refs(refs, run_id)
@@ -82,41 +85,60 @@ def ingest_batch(refs: Sequence[ObjectRef], services: Services, run_id: str) -> 
         decisions.never_thumbnailed(objects, known),
         metadata,
     )
-    outcomes = _examine_all(work, services)
+    made: list[str] = []  # the thumbnails this batch wrote where there was none
+    try:
+        outcomes = _examine_all(work, services, made)
 
-    reach = settings.reach
-    if reach.shared_tables:
-        outcomes = _put_on_channels(outcomes, services)
-        for entry in decisions.expiration_entries(outcomes, settings.expiration_rules):
-            services.tables.track_expiration(entry)
-    services.tables.log_uploads(decisions.upload_log_items(outcomes, settings.upload_log_ttl, reach))
+        reach = settings.reach
+        if reach.shared_tables:
+            outcomes = _put_on_channels(outcomes, services)
+            for entry in decisions.expiration_entries(outcomes, settings.expiration_rules):
+                services.tables.track_expiration(entry)
+        services.tables.log_uploads(decisions.upload_log_items(outcomes, settings.upload_log_ttl, reach))
 
-    ledger = [*batch.ledger, *gone, *(decisions.ledger_record(o, run_id) for o in outcomes)]
-    with services.engine.begin() as connection:
-        for prefix, table in EXPOSURE_TABLE.items():
-            upsert_exposures(connection, table, decisions.ingested_exposures(outcomes, prefix))
-            clear_flags(connection, table, decisions.cleared_flags(batch.removals, prefix))
-        record_objects(connection, ledger, datetime.now(UTC).replace(tzinfo=None))
+        ledger = [*batch.ledger, *gone, *(decisions.ledger_record(o, run_id) for o in outcomes)]
+        with services.engine.begin() as connection:
+            for prefix, table in EXPOSURE_TABLE.items():
+                upsert_exposures(connection, table, decisions.ingested_exposures(outcomes, prefix))
+                clear_flags(connection, table, decisions.cleared_flags(batch.removals, prefix))
+            record_objects(connection, ledger, datetime.now(UTC).replace(tzinfo=None))
+    except BaseException:
+        _remove_made_thumbnails(made, services.bucket)
+        raise
     return decisions.summary(outcomes, ledger, reach)
+
+
+def _remove_made_thumbnails(made: list[str], bucket: Bucket) -> None:
+    """Delete the thumbnails a failed batch made; the batch's own failure is what the step reports,
+    so one of this cleanup is logged, not raised."""
+    if not made:
+        return
+    try:
+        bucket.delete(sorted(made))
+    except Exception:  # noqa: BLE001 - the failure of the batch is the one to report
+        log.exception("the failed batch could not remove the %d thumbnails it wrote: %s", len(made), made)
+    else:
+        log.warning("the failed batch removed the %d thumbnails it wrote where none was", len(made))
 
 
 def _describe(ref: ObjectRef, bucket: Bucket) -> ObjectInfo | None:
     return bucket.head(ref.key) if decisions.needs_head(ref) else decisions.described(ref)
 
 
-def _examine_all(work: Sequence[Work], services: Services) -> list[Outcome]:
-    """Read what each object's work says and write its thumbnail, eight objects at a time."""
+def _examine_all(work: Sequence[Work], services: Services, made: list[str]) -> list[Outcome]:
+    """Read what each object's work says and write its thumbnail, eight objects at a time; the
+    thumbnails written where there was none are added to ``made``, those of a failure too."""
     with ThreadPoolExecutor(max_workers=IO_THREADS) as pool:
-        return list(pool.map(lambda item: _examine(item, services), work))
+        return list(pool.map(lambda item: _examine(item, services, made), work))
 
 
-def _examine(work: Work, services: Services) -> Outcome:
+def _examine(work: Work, services: Services, made: list[str]) -> Outcome:
     """Read what ``work`` says, write its thumbnail, and turn a failure into its outcome."""
     if work.refused is not None:
         return decisions.refused(work, work.refused)
     try:
         parsed = _read_header(work, services)
-        written = _write_thumbnail(work, services) if work.thumbnail else False
+        written = _write_thumbnail(work, services, made) if work.thumbnail else False
         return decisions.examined(work, parsed, written, services.settings)
     except Rejected as rejection:
         return decisions.refused(work, rejection.reason)
@@ -140,8 +162,9 @@ def _read_header(work: Work, services: Services) -> ParsedHeader | None:
     return None
 
 
-def _write_thumbnail(work: Work, services: Services) -> bool:
-    """Write the EX11 thumbnail beside a medium jpg unless a newer one is already there."""
+def _write_thumbnail(work: Work, services: Services, made: list[str]) -> bool:
+    """Write the EX11 thumbnail beside a medium jpg unless a newer one is already there; one
+    written where there was none (the bucket or the ledger says so) is added to ``made``."""
     settings, bucket = services.settings, services.bucket
     key, policy = thumbnail_key(work.name), settings.reach.thumbnails_for(work.info.last_modified)
     # The ledger's word that no thumbnail can exist yet spares the HEAD; a bucket with history the
@@ -155,6 +178,8 @@ def _write_thumbnail(work: Work, services: Services) -> bool:
     data = bucket.read(work.name.key, settings.max_image_bytes, "max_image_bytes")
     thumbnail = make_thumbnail(data, settings.thumbnail_height, settings.max_image_pixels)
     bucket.put(key, thumbnail, "image/jpeg", decisions.thumbnail_metadata(work))
+    if existing is None and (looked_up or work.thumbnail_unseen):
+        made.append(key)  # list.append is atomic: the I/O threads share the list
     return True
 
 

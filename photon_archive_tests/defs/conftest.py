@@ -1,4 +1,4 @@
-"""The archive as the dual deployment runs it, for the tests of the Dagster shell."""
+"""Fixtures of the Dagster shell's tests."""
 
 from __future__ import annotations
 
@@ -6,15 +6,6 @@ import pytest
 
 from photon_archive_tests.archive import Archive
 from photon_archive_tests.nights import upload_nights
-
-
-@pytest.fixture
-def dual(archive: Archive, legacy_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Archive:
-    """The archive deployed beside the old system, whose catalog is ``legacy_database_url``: the
-    catalogs' URLs are read from the environment when a run starts, as in production."""
-    monkeypatch.setenv("PHOTON_ARCHIVE_DATABASE_URL", archive.settings.database_url)
-    monkeypatch.setenv("PHOTON_ARCHIVE_LEGACY_DATABASE_URL", legacy_database_url)
-    return archive.configured(deployment="dual", legacy_database_url=legacy_database_url)
 
 
 @pytest.fixture

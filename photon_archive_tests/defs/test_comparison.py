@@ -91,7 +91,8 @@ def test_every_planted_difference_is_found_in_its_category_and_the_legacy_is_lef
     plain = metadata["examples"]["tables"]["images"]["categories"]
     assert {name: category["count"] for name, category in plain.items()} == dict(planted.expected)
     assert plain["only_legacy"]["examples"][0]["base_filename"] == planted.where["only_legacy"]
-    assert f"| images | 12 | 14 | 11 | {sum(planted.expected.values())} |" in metadata["summary"]
+    rows = {"table": "images", "ours": 12, "legacy": 14, "on_both": 11}
+    assert metadata["tables"].records[0].data == {**rows, "differences": sum(planted.expected.values())}
     assert "- base filenames with more than one legacy row (compared by the first): 1" in metadata["summary"]
 
     # A selection compares the exposures whose names it selects, on both sides alike.

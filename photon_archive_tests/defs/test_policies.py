@@ -7,7 +7,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError, NoCredenti
 from dagster import Failure, RetryRequested
 
 from photon_archive.aws.clients import classify
-from photon_archive.defs.policies import Action, action_for, failure_for
+from photon_archive.defs.policies import TRANSIENT_RETRY, Action, action_for, failure_for
 from photon_archive.errors import Misconfigured, Rejected, Transient
 
 
@@ -28,6 +28,20 @@ def _raised(error: Exception) -> Exception:
 
 def test_a_transient_failure_is_retried() -> None:
     assert action_for(Transient("S3 bucket b is unavailable for now (SlowDown)")) is Action.RETRY
+
+
+def test_a_transient_failure_reads_as_its_one_line_until_its_retries_are_spent() -> None:
+    error = _raised(Transient("catalog database postgresql://a:***@db/x is unavailable for now: refused"))
+    retries = TRANSIENT_RETRY.max_retries
+
+    retried = [failure_for(error, retry_number) for retry_number in range(retries)]
+    last = failure_for(error, retries)
+
+    assert all(failure.allow_retries for failure in retried)
+    assert {failure.description for failure in retried} == {str(error)}
+    assert last.allow_retries is False
+    assert last.description == f"{error}; retried {retries} times"
+    assert "raise error" in str(last.metadata["traceback"].value)
 
 
 def test_a_misconfiguration_fails_at_once_with_its_one_line() -> None:

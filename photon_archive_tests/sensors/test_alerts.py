@@ -76,7 +76,8 @@ def test_a_failed_run_is_alerted_once_with_its_cause_on_one_line_and_its_link(
     assert lines[0] == f"Run {run_id} of job ingest failed."
     (cause,) = [line for line in lines if line.startswith("Cause: ")]
     assert cause.startswith("Cause: ingest_objects: ")
-    assert "S3 bucket photonranch-no-such-bucket does not exist (NoSuchBucket)" in cause
+    assert "S3 bucket photonranch-no-such-bucket, key data/" in cause
+    assert "does not exist (NoSuchBucket)" in cause
     assert "Traceback" not in notification["Message"]
     assert "Tags: job ingest, objects 5, prefix data, site sro, source event" in lines
     assert any(line.startswith("Retry: no retry follows") for line in lines)

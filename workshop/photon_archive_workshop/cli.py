@@ -26,6 +26,7 @@ from photon_archive.catalog.schema import upgrade
 from photon_archive.naming import Prefix
 from photon_archive.settings import Settings
 from photon_archive_workshop.instance import local_dagster_yaml
+from photon_archive_workshop.sample_night import SAMPLE_NIGHT
 
 DEFAULT_EMULATOR_PORT = 4566
 DEFAULT_WEBSERVER_PORT = 3000
@@ -54,7 +55,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     sample.add_argument("--prefix", default=Prefix.DATA.value, choices=[p.value for p in Prefix])
     sample.add_argument("--data-type", default="EX")
     sample.add_argument("--channel", type=int, choices=[1, 2, 3])
-    sample.add_argument("--night", type=date.fromisoformat, help="YYYY-MM-DD (default: last night)")
+    sample.add_argument(
+        "--night",
+        type=date.fromisoformat,
+        default=SAMPLE_NIGHT,
+        help=f"YYYY-MM-DD (default: the sample night, {SAMPLE_NIGHT.isoformat()})",
+    )
     sample.add_argument("--first-counter", type=int, default=1)
 
     args = parser.parse_args(argv)
@@ -147,8 +153,9 @@ def run_dev(settings: Settings, port: int, emulator_port: int, exposures: int) -
         _wait_for_webserver(port, dagster)
         print(f"Dagster UI on http://127.0.0.1:{port}", flush=True)
         if exposures > 0:
-            keys = upload_sample(settings, count=exposures)
-            keys += upload_sample(settings, count=1, prefix=Prefix.INFO_IMAGES, channel=1)
+            keys = upload_sample(settings, count=exposures, night=SAMPLE_NIGHT)
+            keys += upload_sample(settings, count=1, prefix=Prefix.INFO_IMAGES, channel=1, night=SAMPLE_NIGHT)
+            # Last night's: all-sky images older than their retention (30 days) are expired.
             keys += upload_sample(settings, count=2, prefix=Prefix.ALLSKY)
             print(f"uploaded a night of sample data: {len(keys)} objects", flush=True)
         _wait_for_signal(dagster)
