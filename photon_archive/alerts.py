@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from photon_archive.headlines import first_line
+
 # SNS takes subjects of fewer than 100 characters, on one line.
 SUBJECT_LIMIT = 99
 # The run tags an operator filters the Runs page by (ingest/delivery.py, the maintenance jobs).
@@ -32,14 +34,6 @@ def alert(subject: str, body: str) -> Alert:
     if len(line) > SUBJECT_LIMIT:
         line = line[: SUBJECT_LIMIT - 3] + "..."
     return Alert(line, body)
-
-
-def first_line(message: str) -> str:
-    """The first non-empty line of an error message: its cause, without the traceback."""
-    for line in message.splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
 
 
 def error_cause(message: str, class_name: str | None) -> str:

@@ -31,7 +31,6 @@ from photon_archive.alerts import (
     Waiting,
     dead_letter_alert,
     error_cause,
-    first_line,
     run_failure_alert,
     waiting_alert,
 )
@@ -40,6 +39,7 @@ from photon_archive.aws.queues import EventQueue, queue_url
 from photon_archive.catalog.resource import Catalog
 from photon_archive.defs.checks import QUEUE_GRACE, objects_waiting_in_queue
 from photon_archive.defs.resources import Alerting
+from photon_archive.headlines import first_line
 from photon_archive.settings import ENVIRONMENT
 
 # The tags the instance's run retries put on runs (Dagster's own names).
