@@ -115,9 +115,7 @@ def run_batches(
     started = time.monotonic()
     fill_in_tags(context, scope_tags(ref.key for ref in refs))
     result = ingest_in_batches(context, refs, services, done)
-    context.instance.add_run_tags(
-        context.run_id, outcome_tags(result.ingested, result.rejected, result.failed)
-    )
+    tag_run(context, outcome_tags(result.ingested, result.rejected, result.failed))
     return Output(
         result,
         metadata={
@@ -138,8 +136,16 @@ def run_batches(
 def fill_in_tags(context: OpExecutionContext, tags: Mapping[str, str]) -> None:
     """Add the ``tags`` the run lacks, for the Runs page to filter on: a run launched from the
     launchpad has no scope tags until it knows what it selected; one a sensor tagged keeps its own."""
+    tag_run(context, tags, keep_given=True)
+
+
+def tag_run(context: OpExecutionContext, tags: Mapping[str, str], keep_given: bool = False) -> None:
+    """Add ``tags`` to the op's run (``keep_given``: only those it does not have yet). An op invoked
+    directly, outside a run, has no run to tag."""
     run = context.instance.get_run_by_id(context.run_id)
-    new = missing(tags, run.tags if run else context.run.tags)
+    if run is None:
+        return
+    new = missing(tags, run.tags) if keep_given else dict(tags)
     if new:
         context.instance.add_run_tags(context.run_id, new)
 
