@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.common import Figure, busy_warning, pointing_at, process_cpu_seconds
+from bench.ingest import FILES_PER_EXPOSURE
 from photon_archive.aws.clients import client
 from photon_archive_workshop.emulator import Emulator
 
@@ -28,7 +29,6 @@ BUCKET = "photon-archive-bench-requests"
 JPG_BYTES = 122_000  # the size of a sample medium jpg
 THUMBNAIL_BYTES = 4_000  # and of its thumbnail
 WARM_UP = 20
-OBJECTS_PER_EXPOSURE = 5  # the .txt, two fits files, the medium jpg and the thumbnail the ingest writes
 
 
 def add_arguments(group: argparse._ArgumentGroup) -> None:
@@ -82,10 +82,10 @@ def _measure(options: argparse.Namespace, emulator: Emulator) -> list[Figure]:
             f"of {options.requests}"
         )
     exposure_ms = 2 * client_ms["GET"] + client_ms["PUT"]
-    per_object = exposure_ms / OBJECTS_PER_EXPOSURE
+    per_object = exposure_ms / FILES_PER_EXPOSURE
     print(
         f"an exposure's three requests (two GETs, one PUT): {exposure_ms:.2f} ms of client CPU, "
-        f"{per_object:.2f} ms per object of its {OBJECTS_PER_EXPOSURE}"
+        f"{per_object:.2f} ms per object of its {FILES_PER_EXPOSURE}"
     )
     conditions = {"rounds": options.request_rounds, "requests": options.requests, "server": "moto"}
     return [
