@@ -20,6 +20,8 @@ TAG_INGESTED = "photon_archive/ingested"
 TAG_REJECTED = "photon_archive/rejected"
 TAG_FAILED = "photon_archive/failed"
 TAG_OUTCOME = "photon_archive/outcome"
+# On a run asking again for objects whose earlier runs never started: those runs' run keys, by spaces.
+TAG_ASKED_AGAIN_FOR = "photon_archive/asked_again_for"
 # The value of a scope tag whose run spans more than one prefix or site.
 SEVERAL = "several"
 

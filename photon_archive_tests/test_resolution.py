@@ -26,6 +26,16 @@ def test_a_success_resolves_the_failed_runs_of_its_run_key_whatever_their_lineag
     assert resolved_by(success, [same_key, other_key, no_key]) == ["f"]
 
 
+def test_a_success_resolves_the_failed_runs_of_the_run_keys_it_asked_again_for() -> None:
+    success = RunFacts(
+        "s", root_run_id=None, run_key="scan:new", created=100.0, asked_again_for=frozenset({"event:a"})
+    )
+    never_started = RunFacts("f", root_run_id=None, run_key="event:a", created=50.0)
+    other_key = RunFacts("g", root_run_id=None, run_key="event:b", created=50.0)
+
+    assert resolved_by(success, [never_started, other_key]) == ["f"]
+
+
 def test_a_run_without_a_key_resolves_no_other_run_without_one() -> None:
     success = RunFacts("s", root_run_id=None, run_key=None, created=100.0)
 

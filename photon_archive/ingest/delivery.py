@@ -4,15 +4,19 @@ sensors (``defs/sensors/``) turn the planned runs into Dagster's run requests.
 
 An object version is requested once: the sensor writes a ``queued`` ledger row with the run key
 before it returns the run request, and skips any version the ledger already has. A ``queued`` row
-whose run never appeared (the daemon died between the two) is requested again after a while.
+is requested again after a while when its request came to nothing: no run appeared (the daemon died
+between the two), or every run under its run key failed before it started, with no retry to follow
+(its launch and its retry met a code server that was down).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 
 from sqlalchemy import Engine
 
@@ -29,8 +33,23 @@ from photon_archive.errors import Rejected
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef, naive_utc
 from photon_archive.naming import parse_key
 from photon_archive.records import KnownObject, LedgerRecord
-from photon_archive.run_tags import TAG_SOURCE, scope_tags
+from photon_archive.run_tags import TAG_ASKED_AGAIN_FOR, TAG_SOURCE, scope_tags
 from photon_archive.settings import Settings
+
+
+class RequestFate(Enum):
+    """What became of the runs requested under a run key, as far as asking again goes."""
+
+    NO_RUN = "no run"  # the request never became a run: it died with the daemon or the code server
+    NEVER_STARTED = "never started"  # its runs all failed before they started; no retry follows
+    IN_HAND = "in hand"  # a run is queued, running or to be retried, or one ran: its outcome stands
+
+
+def asked_in_vain(fate: RequestFate) -> bool:
+    """Whether objects still ``queued`` under a run key of this fate wait for nothing, and are lost
+    unless asked for again. A run that started and failed is not: its objects wait for an operator
+    to re-execute it, as its alert says."""
+    return fate is not RequestFate.IN_HAND
 
 
 @dataclass(frozen=True)
@@ -45,7 +64,7 @@ def needs_ingest(
     known: KnownObject | None,
     now: datetime,
     requeue_after: timedelta,
-    run_exists: Callable[[str], bool],
+    request_fate: Callable[[str], RequestFate],
     listed: bool = False,
     current_etag: Callable[[str], str | None] | None = None,
 ) -> bool:
@@ -66,7 +85,7 @@ def needs_ingest(
     if ref.etag is not None and known.etag != ref.etag:
         return listed or _newer_version(ref, known, current_etag)
     if known.state == ObjectState.QUEUED and known.updated_at < now - requeue_after:
-        return known.run_key is None or not run_exists(known.run_key)
+        return known.run_key is None or asked_in_vain(request_fate(known.run_key))
     return False
 
 
@@ -112,12 +131,21 @@ def latest_per_key(refs: Iterable[ObjectRef]) -> list[ObjectRef]:
     return list(latest.values())
 
 
-def plan_runs(refs: Sequence[ObjectRef], source: str, max_objects_per_run: int) -> list[PlannedRun]:
+def plan_runs(
+    refs: Sequence[ObjectRef],
+    source: str,
+    max_objects_per_run: int,
+    failed_run_keys: Mapping[str, str] | None = None,
+) -> list[PlannedRun]:
     """Runs of at most ``max_objects_per_run`` objects, one prefix each, files of an exposure together.
 
     The run key is a digest of the object versions, so the same request made twice (a tick
-    evaluated again after a daemon restart) launches one run.
+    evaluated again after a daemon restart) launches one run. ``failed_run_keys`` names, per key,
+    the run key of an earlier request whose runs never started: it goes into the digest, since
+    Dagster launches nothing for a run key a sensor has used already, and into a tag, by which the
+    new run's success resolves those runs' failures.
     """
+    failed_run_keys = failed_run_keys or {}
     by_prefix: dict[str, list[ObjectRef]] = {}
     for ref in sorted(refs, key=lambda r: r.key):
         by_prefix.setdefault(ref.key.partition("/")[0], []).append(ref)
@@ -127,8 +155,13 @@ def plan_runs(refs: Sequence[ObjectRef], source: str, max_objects_per_run: int) 
             chunk = group[start : start + max_objects_per_run]
             digest = hashlib.sha256()
             for ref in chunk:
-                digest.update(f"{ref.key}\0{ref.event.value}\0{ref.etag}\0{ref.seen_at}\n".encode())
+                version = f"{ref.key}\0{ref.event.value}\0{ref.etag}\0{ref.seen_at}"
+                if ref.key in failed_run_keys:
+                    version += f"\0{failed_run_keys[ref.key]}"
+                digest.update(f"{version}\n".encode())
             tags = {TAG_SOURCE: source, **scope_tags(ref.key for ref in chunk)}
+            if earlier := sorted({failed_run_keys[r.key] for r in chunk if r.key in failed_run_keys}):
+                tags[TAG_ASKED_AGAIN_FOR] = " ".join(earlier)
             plans.append(PlannedRun(f"{source}-{digest.hexdigest()[:40]}", chunk, tags))
     return plans
 
@@ -139,7 +172,7 @@ def request_new(
     settings: Settings,
     source: str,
     now: datetime,
-    run_exists: Callable[[str], bool],
+    request_fate: Callable[[str], RequestFate],
     current_etag: Callable[[str], str | None] | None = None,
 ) -> list[PlannedRun]:
     """Plan runs for the refs the ledger does not have yet and record them as queued.
@@ -148,6 +181,7 @@ def request_new(
     object in between (the event sensor and the prefix scan both see a thumbnail the archive has just
     written), that tick has it, and the runs planned here leave it out.
     """
+    request_fate = functools.cache(request_fate)  # one look per run key, however many objects
     refs = [ref for ref in latest_per_key(refs) if settings.watches(ref.key)]
     requeue_after = timedelta(minutes=settings.requeue_after_minutes)
     listed = source == "scan"  # the prefix scan lists the bucket as it is now
@@ -156,18 +190,35 @@ def request_new(
         new = [
             ref
             for ref in refs
-            if needs_ingest(
-                ref, known.get(ref.key), now, requeue_after, run_exists, listed, current_etag
-            )
+            if needs_ingest(ref, known.get(ref.key), now, requeue_after, request_fate, listed, current_etag)
         ]
-        plans = plan_runs(new, source, settings.max_objects_per_run)
+        never_started = _never_started(
+            {ref.key: known[ref.key] for ref in new if ref.key in known}, request_fate
+        )
+        plans = plan_runs(new, source, settings.max_objects_per_run, never_started)
         claimed = claim_objects(connection, _queued(plans), known, now)
         if len(claimed) < len(new):
             plans = plan_runs(
-                [ref for ref in new if ref.key in claimed], source, settings.max_objects_per_run
+                [ref for ref in new if ref.key in claimed],
+                source,
+                settings.max_objects_per_run,
+                never_started,
             )
             record_objects(connection, _queued(plans), now)
     return plans
+
+
+def _never_started(
+    known: Mapping[str, KnownObject], request_fate: Callable[[str], RequestFate]
+) -> dict[str, str]:
+    """The run key of each object ``queued`` under a request whose runs never started, by key."""
+    return {
+        key: record.run_key
+        for key, record in known.items()
+        if record.state == ObjectState.QUEUED
+        and record.run_key is not None
+        and request_fate(record.run_key) is RequestFate.NEVER_STARTED
+    }
 
 
 def _queued(plans: Iterable[PlannedRun]) -> list[LedgerRecord]:
@@ -193,20 +244,22 @@ def lost_requests(
     bucket: Bucket,
     settings: Settings,
     now: datetime,
-    run_exists: Callable[[str], bool],
+    request_fate: Callable[[str], RequestFate],
     listed: Collection[str],
 ) -> list[ObjectRef]:
-    """Objects ``queued`` for longer than the requeue delay under a run key no run has, which the
-    tick's listing did not show, each as what the bucket holds of it now.
+    """Objects ``queued`` for longer than the requeue delay under a run key whose request came to
+    nothing, which the tick's listing did not show, each as what the bucket holds of it now.
 
     A daemon killed during a tick loses that tick's run requests after the ledger has recorded them
-    and the event messages are gone. A listed object is asked for again by ``needs_ingest``; this
-    finds the rest: a removal (the object is no longer there to list) and an object of a night the
-    listing no longer covers. Each run key is looked up once, not each object.
+    and the event messages are gone; a code server killed while the daemon launches a run fails the
+    run before it starts, and its retry too while the server is away. A listed object is asked for
+    again by ``needs_ingest``; this finds the rest: a removal (the object is no longer there to list)
+    and an object of a night the listing no longer covers. Each run key is looked up once, not each
+    object.
     """
     cutoff = now - timedelta(minutes=settings.requeue_after_minutes)
     with engine.connect() as connection:
-        lost = [key for key in waiting_run_keys(connection, cutoff) if not run_exists(key)]
+        lost = [key for key in waiting_run_keys(connection, cutoff) if asked_in_vain(request_fate(key))]
         if not lost:
             return []
         waiting = queued_under(connection, lost, settings.max_objects_per_run)

@@ -53,8 +53,10 @@ EXPOSURES = 24  # four files each: 96 uploads, and 24 thumbnails made by the arc
 UPLOAD_SECONDS = 30.0  # the uploads are spread over this long; the code is deployed halfway
 # Limits on each wait for the system, not measures of speed. A night this size is ingested within a
 # minute of its upload on a busy 2-core machine, the deploy included; a sensor tick cut short by the
-# deploy loses its run requests, which the prefix scan makes again after the requeue delay (two
-# minutes and a scan). The limits leave room for that and a machine several times slower.
+# deploy loses its run requests, and a run launched as the code server goes fails before it starts
+# (and for good, where its retry is due before the new server is up): the prefix scan asks for their
+# objects again after the requeue delay (two minutes and a scan). The limits leave room for that and
+# a machine several times slower.
 LIMIT_S = 480.0
 TEST_LIMIT_S = 1200
 

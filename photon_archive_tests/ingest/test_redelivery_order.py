@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from photon_archive.catalog.models import ObjectState
-from photon_archive.ingest.delivery import needs_ingest
+from photon_archive.ingest.delivery import RequestFate, needs_ingest
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef
 from photon_archive.records import KnownObject
 
@@ -37,7 +37,9 @@ def _is_news(ref: ObjectRef, known: KnownObject, bucket_holds: str | None) -> tu
         asked.append(key)
         return bucket_holds
 
-    news = needs_ingest(ref, known, NOW, REQUEUE_AFTER, lambda _: True, current_etag=current_etag)
+    news = needs_ingest(
+        ref, known, NOW, REQUEUE_AFTER, lambda _: RequestFate.IN_HAND, current_etag=current_etag
+    )
     return news, asked
 
 
@@ -71,4 +73,4 @@ def test_an_object_removed_since_is_left_to_its_removal_event() -> None:
 def test_without_a_bucket_to_ask_a_version_of_the_same_second_counts_as_news() -> None:
     # An extra run costs little; a skipped version would be lost.
     known = _ingested(NEW, SECOND)
-    assert needs_ingest(_event(OLD, SECOND), known, NOW, REQUEUE_AFTER, lambda _: True)
+    assert needs_ingest(_event(OLD, SECOND), known, NOW, REQUEUE_AFTER, lambda _: RequestFate.IN_HAND)

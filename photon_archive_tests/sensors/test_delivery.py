@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from photon_archive.catalog.engine import engine_for
 from photon_archive.catalog.store import known_objects
-from photon_archive.ingest.delivery import PlannedRun, request_new
+from photon_archive.ingest.delivery import PlannedRun, RequestFate, request_new
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef
 from photon_archive.settings import Settings
 
@@ -33,7 +33,9 @@ def _ticks_at_once(engine: Engine, refs: list[ObjectRef], now: datetime) -> list
 
     def tick(n: int) -> None:
         start.wait()
-        plans[n] = request_new(refs, engine, Settings(), ("event", "scan")[n % 2], now, lambda _: False)
+        plans[n] = request_new(
+            refs, engine, Settings(), ("event", "scan")[n % 2], now, lambda _: RequestFate.NO_RUN
+        )
 
     threads = [threading.Thread(target=tick, args=(n,)) for n in range(TICKS)]
     for thread in threads:

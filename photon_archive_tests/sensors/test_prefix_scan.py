@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from dagster import SensorResult
+import pytest
+from dagster import (
+    DagsterEvent,
+    DagsterEventType,
+    RunRequest,
+    RunsFilter,
+    SensorResult,
+    build_sensor_context,
+)
 
 from photon_archive.aws.clients import client
+from photon_archive.definitions import build_definitions
+from photon_archive.defs.sensors.resolutions import resolve_earlier_failures
 from photon_archive.ingest.prefix_scan import recent_nights
 from photon_archive.naming import parse_key
 from photon_archive.provision import set_bucket_notifications
+from photon_archive.resolution import RESOLVED_BY_TAG
 from photon_archive_tests.archive import Archive
 from photon_archive_tests.sensors.ticks import (
     drain_event_queue,
@@ -104,6 +115,62 @@ def test_a_queued_object_whose_run_never_appeared_is_requested_again(archive: Ar
     assert again.run_requests is not None and first.run_requests is not None
     assert {r.run_key for r in again.run_requests} == {r.run_key for r in first.run_requests}
     assert client("s3").list_objects_v2(Bucket=archive.settings.bucket)["KeyCount"] == len(keys)
+
+
+def _failed_run_of(archive: Archive, request: RunRequest, started: bool, will_retry: bool) -> None:
+    """The run of ``request``, failed, as the instance records one: ``started`` if its process began
+    the job, tagged ``dagster/will_retry`` as run retries tag a failure."""
+    job = build_definitions(archive.settings).resolve_job_def("ingest")
+    tags = {**request.tags, "dagster/run_key": str(request.run_key)}
+    run = archive.instance.create_run_for_job(job_def=job, run_config=request.run_config, tags=tags)
+    if started:
+        start = DagsterEvent(event_type_value=DagsterEventType.RUN_START.value, job_name=job.name)
+        archive.instance.report_dagster_event(start, run_id=run.run_id)
+    archive.instance.report_run_failed(run)
+    archive.instance.add_run_tags(run.run_id, {"dagster/will_retry": str(will_retry).lower()})
+
+
+@pytest.mark.parametrize(
+    ("started", "will_retry", "asked_again"),
+    [
+        (False, False, True),  # its launch and its retry met a code server that was away
+        (False, True, False),  # its retry is on the way
+        (True, False, False),  # it ran and failed: its objects wait for an operator to re-execute it
+    ],
+)
+def test_objects_of_a_run_that_failed_before_it_started_are_asked_for_again_under_a_new_run_key(
+    archive: Archive, started: bool, will_retry: bool, asked_again: bool
+) -> None:
+    set_bucket_notifications(archive.settings, enabled=False)
+    keys = _upload(archive, datetime.now(UTC).date(), 1)
+    first = prefix_scan_tick(archive)
+    assert first.run_requests is not None
+    (request,) = first.run_requests
+    assert request.run_key is not None
+    _failed_run_of(archive, request, started, will_retry)
+    archive.query("UPDATE object_ledger SET updated_at = updated_at - interval '1 hour' RETURNING key")
+
+    again = prefix_scan_tick(archive, first.cursor)
+
+    if not asked_again:
+        assert again.run_requests == []
+        assert {archive.ledger(key)["state"] for key in keys} == {"queued"}
+        return
+    assert _keys(again) == sorted(keys)
+    assert again.run_requests is not None
+    assert [r.run_key for r in again.run_requests] != [request.run_key]
+    (retry,) = again.run_requests
+    assert {archive.ledger(key)["run_key"] for key in keys} == {retry.run_key}
+    job = build_definitions(archive.settings).resolve_job_def("ingest")
+    tags = {**retry.tags, "dagster/run_key": str(retry.run_key)}
+    assert job.execute_in_process(run_config=retry.run_config, instance=archive.instance, tags=tags).success
+    assert {archive.ledger(key)["state"] for key in keys} == {"ingested"}
+    # The failure no longer waits for an operator: the new run's success resolved it.
+    context = build_sensor_context(instance=archive.instance)
+    resolve_earlier_failures(context)
+    (failed,) = archive.instance.get_runs(RunsFilter(tags={"dagster/run_key": str(request.run_key)}))
+    assert failed.tags.get(RESOLVED_BY_TAG) is not None
+    assert not set(_keys(prefix_scan_tick(archive, again.cursor))) & set(keys)  # only its thumbnail
 
 
 def test_a_removal_whose_run_request_was_lost_is_asked_for_again_by_the_scan(archive: Archive) -> None:

@@ -10,7 +10,7 @@ from photon_archive.aws.bucket import Bucket
 from photon_archive.aws.queues import EventQueue, ReceivedMessage
 from photon_archive.catalog.resource import Catalog
 from photon_archive.defs.resources import Delivery
-from photon_archive.defs.sensors.requests import ingest_sensor, run_exists_in, run_request
+from photon_archive.defs.sensors.requests import ingest_sensor, request_fate_in, run_request
 from photon_archive.errors import Rejected
 from photon_archive.events import parse_event_message
 from photon_archive.ingest.delivery import request_new
@@ -61,7 +61,7 @@ def s3_event_queue(
         delivery,
         "event",
         datetime.now(UTC).replace(tzinfo=None),
-        run_exists_in(context.instance),
+        request_fate_in(context.instance),
         bucket.current_etag,
     )
     # Only now, with every object queued in the ledger, may the messages go.

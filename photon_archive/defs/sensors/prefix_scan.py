@@ -10,7 +10,7 @@ from dagster import ResourceParam, SensorEvaluationContext, SensorResult, SkipRe
 from photon_archive.aws.bucket import Bucket
 from photon_archive.catalog.resource import Catalog
 from photon_archive.defs.resources import Delivery
-from photon_archive.defs.sensors.requests import ingest_sensor, run_exists_in, run_request
+from photon_archive.defs.sensors.requests import ingest_sensor, request_fate_in, run_request
 from photon_archive.ingest.delivery import lost_requests, request_new
 from photon_archive.ingest.objects import ObjectEvent, ObjectRef
 from photon_archive.ingest.prefix_scan import ScanCursor, scan_listing
@@ -32,11 +32,11 @@ def s3_prefix_scan(
             bucket, prefix, cursor, now.date(), delivery.scan_lookback_days, delivery.sweep_page
         )
     ]
-    run_exists = run_exists_in(context.instance)
+    request_fate = request_fate_in(context.instance)
     naive_now = now.replace(tzinfo=None)
     listed = {ref.key for ref in refs}
-    refs += lost_requests(catalog.engine(), bucket, delivery, naive_now, run_exists, listed)
-    plans = request_new(refs, catalog.engine(), delivery, "scan", naive_now, run_exists)
+    refs += lost_requests(catalog.engine(), bucket, delivery, naive_now, request_fate, listed)
+    plans = request_new(refs, catalog.engine(), delivery, "scan", naive_now, request_fate)
     if not plans:
         return SensorResult(skip_reason=f"{len(refs)} objects listed, none new", cursor=cursor.dumps())
     context.log.info(f"{len(refs)} objects listed, {sum(len(p.refs) for p in plans)} new")

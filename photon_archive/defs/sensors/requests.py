@@ -1,15 +1,25 @@
 """What both sensors share on the Dagster side: how they are declared, a planned run as a run
-request, and whether a run key has a run."""
+request, and what became of the runs requested under a run key."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from dagster import DagsterInstance, DefaultSensorStatus, RunRequest, RunsFilter, SensorDefinition, sensor
+from dagster import (
+    DagsterInstance,
+    DagsterRunStatus,
+    DefaultSensorStatus,
+    RunRecord,
+    RunRequest,
+    RunsFilter,
+    SensorDefinition,
+    sensor,
+)
 
 from photon_archive.defs.ingest import ingest_run_config
-from photon_archive.ingest.delivery import PlannedRun
+from photon_archive.defs.sensors.resolutions import RUN_KEY_TAG
+from photon_archive.ingest.delivery import PlannedRun, RequestFate
 
 
 def ingest_sensor(
@@ -29,11 +39,28 @@ def run_request(plan: PlannedRun) -> RunRequest:
     return RunRequest(run_key=plan.run_key, run_config=ingest_run_config(plan.refs), tags=plan.tags)
 
 
-def run_exists_in(instance: DagsterInstance) -> Callable[[str], bool]:
-    """Whether any run was launched under a run key, in this Dagster instance."""
+def request_fate_in(instance: DagsterInstance) -> Callable[[str], RequestFate]:
+    """What became of the runs requested under a run key, in this Dagster instance. A run retried
+    or re-executed keeps its run key, so the retries count too."""
 
-    def exists(run_key: str) -> bool:
-        filters = RunsFilter(tags={"dagster/run_key": run_key})
-        return bool(instance.get_run_records(filters=filters, limit=1))
+    def fate(run_key: str) -> RequestFate:
+        records = instance.get_run_records(filters=RunsFilter(tags={RUN_KEY_TAG: run_key}))
+        if not records:
+            return RequestFate.NO_RUN
+        if all(_failed_before_start(record) for record in records):
+            return RequestFate.NEVER_STARTED
+        return RequestFate.IN_HAND
 
-    return exists
+    return fate
+
+
+def _failed_before_start(record: RunRecord) -> bool:
+    """A run that failed before its process started the job (the code server that was to launch it
+    went away), with no retry to follow: Dagster's retry of such a run fails to be made while the
+    server is away, and the run is then tagged ``dagster/will_retry=false``."""
+    run = record.dagster_run
+    return (
+        run.status == DagsterRunStatus.FAILURE
+        and record.start_time is None
+        and not run.is_complete_and_waiting_to_retry
+    )

@@ -22,6 +22,7 @@ from dagster import (
 )
 
 from photon_archive.resolution import RESOLVED_BY_TAG, RunFacts, resolved_by
+from photon_archive.run_tags import TAG_ASKED_AGAIN_FOR
 
 # Dagster's own tags: the run a re-execution or retry descends from, and a sensor's run key.
 ROOT_RUN_ID_TAG = "dagster/root_run_id"
@@ -56,16 +57,16 @@ def resolve_earlier_failures(context: SensorEvaluationContext) -> SkipReason:
 
 
 def _failed_before(instance: DagsterInstance, success: DagsterRun) -> list[RunFacts]:
-    """The failed runs of ``success``'s lineage and of its run key."""
+    """The failed runs of ``success``'s lineage, of its run key and of those it asked again for."""
     root = success.root_run_id or success.run_id
     failed = [DagsterRunStatus.FAILURE]
     filters = [
         RunsFilter(statuses=failed, run_ids=[root]),
         RunsFilter(statuses=failed, tags={ROOT_RUN_ID_TAG: root}),
     ]
-    run_key = success.tags.get(RUN_KEY_TAG)
-    if run_key:
-        filters.append(RunsFilter(statuses=failed, tags={RUN_KEY_TAG: run_key}))
+    own_key = success.tags.get(RUN_KEY_TAG)
+    run_keys = _asked_again_for(success) | ({own_key} if own_key else set())
+    filters += [RunsFilter(statuses=failed, tags={RUN_KEY_TAG: run_key}) for run_key in sorted(run_keys)]
     return [
         _facts(record.dagster_run, record.create_timestamp)
         for runs in filters
@@ -80,4 +81,9 @@ def _facts(run: DagsterRun, created: datetime) -> RunFacts:
         run_key=run.tags.get(RUN_KEY_TAG),
         created=created.timestamp(),
         resolved_by=run.tags.get(RESOLVED_BY_TAG),
+        asked_again_for=_asked_again_for(run),
     )
+
+
+def _asked_again_for(run: DagsterRun) -> frozenset[str]:
+    return frozenset(run.tags.get(TAG_ASKED_AGAIN_FOR, "").split())
