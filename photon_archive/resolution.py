@@ -6,8 +6,7 @@ A successful run resolves every failed run before it of the same lineage (the sa
 run it re-executes or retries, and theirs) or of the same run key (the sensors' ``dagster/run_key``
 tag, which a batch keeps however it is launched again), or of a run key it asked again for (its
 objects' runs under that key never started, so a sensor asked for them under a new key). Such a run
-is tagged ``RESOLVED_BY_TAG``
-with the id of the run that resolved it, which the Runs page filters by.
+is tagged ``RESOLVED_BY_TAG`` with the id of the run that resolved it, which the Runs page filters by.
 """
 
 from __future__ import annotations

@@ -158,12 +158,12 @@ def test_objects_of_a_run_that_failed_before_it_started_are_asked_for_again_unde
         return
     assert _keys(again) == sorted(keys)
     assert again.run_requests is not None
-    assert [r.run_key for r in again.run_requests] != [request.run_key]
-    (retry,) = again.run_requests
-    assert {archive.ledger(key)["run_key"] for key in keys} == {retry.run_key}
+    (asked,) = again.run_requests
+    assert asked.run_key != request.run_key
+    assert {archive.ledger(key)["run_key"] for key in keys} == {asked.run_key}
     job = build_definitions(archive.settings).resolve_job_def("ingest")
-    tags = {**retry.tags, "dagster/run_key": str(retry.run_key)}
-    assert job.execute_in_process(run_config=retry.run_config, instance=archive.instance, tags=tags).success
+    tags = {**asked.tags, "dagster/run_key": str(asked.run_key)}
+    assert job.execute_in_process(run_config=asked.run_config, instance=archive.instance, tags=tags).success
     assert {archive.ledger(key)["state"] for key in keys} == {"ingested"}
     # The failure no longer waits for an operator: the new run's success resolved it.
     context = build_sensor_context(instance=archive.instance)
