@@ -42,7 +42,9 @@ class RequestFate(Enum):
 
     NO_RUN = "no run"  # the request never became a run: it died with the daemon or the code server
     NEVER_STARTED = "never started"  # its runs all failed before they started; no retry follows
-    IN_HAND = "in hand"  # a run is queued, running or to be retried, or one ran: its outcome stands
+    # A run is queued, running or to be retried, or one ran, or the request was a second one: what
+    # comes of it is for that run, or an operator, to decide.
+    IN_HAND = "in hand"
 
 
 def asked_in_vain(fate: RequestFate) -> bool:

@@ -21,6 +21,7 @@ from photon_archive.ingest.prefix_scan import recent_nights
 from photon_archive.naming import parse_key
 from photon_archive.provision import set_bucket_notifications
 from photon_archive.resolution import RESOLVED_BY_TAG
+from photon_archive.run_tags import TAG_ASKED_AGAIN_FOR
 from photon_archive_tests.archive import Archive
 from photon_archive_tests.sensors.ticks import (
     drain_event_queue,
@@ -117,11 +118,16 @@ def test_a_queued_object_whose_run_never_appeared_is_requested_again(archive: Ar
     assert client("s3").list_objects_v2(Bucket=archive.settings.bucket)["KeyCount"] == len(keys)
 
 
-def _failed_run_of(archive: Archive, request: RunRequest, started: bool, will_retry: bool) -> None:
+def _failed_run_of(
+    archive: Archive, request: RunRequest, started: bool, will_retry: bool, second: bool
+) -> None:
     """The run of ``request``, failed, as the instance records one: ``started`` if its process began
-    the job, tagged ``dagster/will_retry`` as run retries tag a failure."""
+    the job, tagged ``dagster/will_retry`` as run retries tag a failure; ``second`` if the request
+    itself asked again for objects of an earlier one."""
     job = build_definitions(archive.settings).resolve_job_def("ingest")
     tags = {**request.tags, "dagster/run_key": str(request.run_key)}
+    if second:
+        tags[TAG_ASKED_AGAIN_FOR] = "scan-earlier"
     run = archive.instance.create_run_for_job(job_def=job, run_config=request.run_config, tags=tags)
     if started:
         start = DagsterEvent(event_type_value=DagsterEventType.RUN_START.value, job_name=job.name)
@@ -131,15 +137,16 @@ def _failed_run_of(archive: Archive, request: RunRequest, started: bool, will_re
 
 
 @pytest.mark.parametrize(
-    ("started", "will_retry", "asked_again"),
+    ("started", "will_retry", "second", "asked_again"),
     [
-        (False, False, True),  # its launch and its retry met a code server that was away
-        (False, True, False),  # its retry is on the way
-        (True, False, False),  # it ran and failed: its objects wait for an operator to re-execute it
+        (False, False, False, True),  # its launch and its retry met a code server that was away
+        (False, True, False, False),  # its retry is on the way
+        (True, False, False, False),  # it ran and failed: its objects wait for an operator
+        (False, False, True, False),  # asked again once already: the launch keeps failing
     ],
 )
 def test_objects_of_a_run_that_failed_before_it_started_are_asked_for_again_under_a_new_run_key(
-    archive: Archive, started: bool, will_retry: bool, asked_again: bool
+    archive: Archive, started: bool, will_retry: bool, second: bool, asked_again: bool
 ) -> None:
     set_bucket_notifications(archive.settings, enabled=False)
     keys = _upload(archive, datetime.now(UTC).date(), 1)
@@ -147,7 +154,7 @@ def test_objects_of_a_run_that_failed_before_it_started_are_asked_for_again_unde
     assert first.run_requests is not None
     (request,) = first.run_requests
     assert request.run_key is not None
-    _failed_run_of(archive, request, started, will_retry)
+    _failed_run_of(archive, request, started, will_retry, second)
     archive.query("UPDATE object_ledger SET updated_at = updated_at - interval '1 hour' RETURNING key")
 
     again = prefix_scan_tick(archive, first.cursor)

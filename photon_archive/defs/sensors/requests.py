@@ -20,6 +20,7 @@ from dagster import (
 from photon_archive.defs.ingest import ingest_run_config
 from photon_archive.defs.sensors.resolutions import RUN_KEY_TAG
 from photon_archive.ingest.delivery import PlannedRun, RequestFate
+from photon_archive.run_tags import TAG_ASKED_AGAIN_FOR
 
 
 def ingest_sensor(
@@ -41,13 +42,16 @@ def run_request(plan: PlannedRun) -> RunRequest:
 
 def request_fate_in(instance: DagsterInstance) -> Callable[[str], RequestFate]:
     """What became of the runs requested under a run key, in this Dagster instance. A run retried
-    or re-executed keeps its run key, so the retries count too."""
+    or re-executed keeps its run key, so the retries count too. A request is asked again once: where
+    the runs of a request made again never started either, the launch is failing for some other
+    reason than a deploy, and its failed runs wait for an operator, as their alerts say."""
 
     def fate(run_key: str) -> RequestFate:
         records = instance.get_run_records(filters=RunsFilter(tags={RUN_KEY_TAG: run_key}))
         if not records:
             return RequestFate.NO_RUN
-        if all(_failed_before_start(record) for record in records):
+        asked_again = any(TAG_ASKED_AGAIN_FOR in record.dagster_run.tags for record in records)
+        if not asked_again and all(_failed_before_start(record) for record in records):
             return RequestFate.NEVER_STARTED
         return RequestFate.IN_HAND
 
