@@ -11,7 +11,6 @@ between the two), or every run under its run key failed before it started, with 
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -137,17 +136,17 @@ def plan_runs(
     refs: Sequence[ObjectRef],
     source: str,
     max_objects_per_run: int,
-    failed_run_keys: Mapping[str, str] | None = None,
+    never_started: Mapping[str, str] | None = None,
 ) -> list[PlannedRun]:
     """Runs of at most ``max_objects_per_run`` objects, one prefix each, files of an exposure together.
 
     The run key is a digest of the object versions, so the same request made twice (a tick
-    evaluated again after a daemon restart) launches one run. ``failed_run_keys`` names, per key,
+    evaluated again after a daemon restart) launches one run. ``never_started`` names, per key,
     the run key of an earlier request whose runs never started: it goes into the digest, since
     Dagster launches nothing for a run key a sensor has used already, and into a tag, by which the
     new run's success resolves those runs' failures.
     """
-    failed_run_keys = failed_run_keys or {}
+    never_started = never_started or {}
     by_prefix: dict[str, list[ObjectRef]] = {}
     for ref in sorted(refs, key=lambda r: r.key):
         by_prefix.setdefault(ref.key.partition("/")[0], []).append(ref)
@@ -158,11 +157,11 @@ def plan_runs(
             digest = hashlib.sha256()
             for ref in chunk:
                 version = f"{ref.key}\0{ref.event.value}\0{ref.etag}\0{ref.seen_at}"
-                if ref.key in failed_run_keys:
-                    version += f"\0{failed_run_keys[ref.key]}"
+                if ref.key in never_started:
+                    version += f"\0{never_started[ref.key]}"
                 digest.update(f"{version}\n".encode())
             tags = {TAG_SOURCE: source, **scope_tags(ref.key for ref in chunk)}
-            if earlier := sorted({failed_run_keys[r.key] for r in chunk if r.key in failed_run_keys}):
+            if earlier := sorted({never_started[r.key] for r in chunk if r.key in never_started}):
                 tags[TAG_ASKED_AGAIN_FOR] = " ".join(earlier)
             plans.append(PlannedRun(f"{source}-{digest.hexdigest()[:40]}", chunk, tags))
     return plans
@@ -183,7 +182,6 @@ def request_new(
     object in between (the event sensor and the prefix scan both see a thumbnail the archive has just
     written), that tick has it, and the runs planned here leave it out.
     """
-    request_fate = functools.cache(request_fate)  # one look per run key, however many objects
     refs = [ref for ref in latest_per_key(refs) if settings.watches(ref.key)]
     requeue_after = timedelta(minutes=settings.requeue_after_minutes)
     listed = source == "scan"  # the prefix scan lists the bucket as it is now
@@ -256,8 +254,7 @@ def lost_requests(
     and the event messages are gone; a code server killed while the daemon launches a run fails the
     run before it starts, and its retry too while the server is away. A listed object is asked for
     again by ``needs_ingest``; this finds the rest: a removal (the object is no longer there to list)
-    and an object of a night the listing no longer covers. Each run key is looked up once, not each
-    object.
+    and an object of a night the listing no longer covers. Each run key is looked up, not each object.
     """
     cutoff = now - timedelta(minutes=settings.requeue_after_minutes)
     with engine.connect() as connection:

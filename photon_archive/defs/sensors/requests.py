@@ -3,6 +3,7 @@ request, and what became of the runs requested under a run key."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -44,8 +45,10 @@ def request_fate_in(instance: DagsterInstance) -> Callable[[str], RequestFate]:
     """What became of the runs requested under a run key, in this Dagster instance. A run retried
     or re-executed keeps its run key, so the retries count too. A request is asked again once: where
     the runs of a request made again never started either, the launch is failing for some other
-    reason than a deploy, and its failed runs wait for an operator, as their alerts say."""
+    reason than a deploy, and its failed runs wait for an operator, as their alerts say. Each run key
+    is looked up once in the life of the answer (a tick's), however many objects it names."""
 
+    @functools.cache
     def fate(run_key: str) -> RequestFate:
         records = instance.get_run_records(filters=RunsFilter(tags={RUN_KEY_TAG: run_key}))
         if not records:
